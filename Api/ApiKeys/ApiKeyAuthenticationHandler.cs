@@ -1,0 +1,68 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace AspireLlm.Api.ApiKeys;
+
+/// <summary>Authenticates <c>Authorization: Bearer &lt;key&gt;</c> against the stored key hashes.</summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore keys)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var key = header["Bearer ".Length..].Trim();
+        if (key.Length is 0 or > 256)
+        {
+            return AuthenticateResult.Fail("Malformed API key.");
+        }
+
+        var record = await keys.FindAsync(key, Context.RequestAborted);
+        if (record is null || record.RevokedAt is not null)
+        {
+            // The same answer for unknown and revoked keys: a caller learns nothing about other keys.
+            return AuthenticateResult.Fail("Invalid API key.");
+        }
+
+        List<Claim> claims =
+        [
+            new(ClaimTypes.NameIdentifier, record.Id.ToString()),
+            new(Caller.TenantClaim, record.TenantId),
+            new(Caller.KeyIdClaim, record.Id.ToString()),
+        ];
+        if (record.IsAdmin)
+        {
+            claims.Add(new Claim(ClaimTypes.Role, Caller.AdminRole));
+        }
+
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await Results.Problem(
+            statusCode: StatusCodes.Status401Unauthorized,
+            title: "Unauthorized",
+            detail: "Send a valid API key as 'Authorization: Bearer <key>'.").ExecuteAsync(Context);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        await Results.Problem(
+            statusCode: StatusCodes.Status403Forbidden,
+            title: "Forbidden",
+            detail: "This API key may not use this endpoint.").ExecuteAsync(Context);
+    }
+}

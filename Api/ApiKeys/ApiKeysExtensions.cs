@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Authentication;
+
+namespace AspireLlm.Api.ApiKeys;
+
+internal static class ApiKeysExtensions
+{
+    public const string AdminPolicy = "admin";
+
+    public static IHostApplicationBuilder AddApiKeys(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddOptions<AdminOptions>()
+            .Bind(builder.Configuration.GetSection(AdminOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddHostedService<AdminKeyBootstrapper>();
+
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicy, policy => policy.RequireRole(Caller.AdminRole));
+        return builder;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using AspireLlm.Api.ApiKeys;
+using AspireLlm.Api.Errors;
+using AspireLlm.Orchestration.Hashing;
+using AspireLlm.Orchestration.Jobs;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AspireLlm.Api.Jobs;
+
+public static class JobsEndpoints
+{
+    public static IEndpointRouteBuilder MapJobsEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/jobs").WithTags("Jobs").RequireAuthorization();
+        group.MapPost("/", CreateAsync).WithName("CreateJob");
+        group.MapGet("/{id}", GetAsync).WithName("GetJob");
+        return routes;
+    }
+
+    internal static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> CreateAsync(
+        HttpContext context, JobRequestParser parser, JobStore store, JobDispatcher dispatcher,
+        TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(context.User);
+        var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
+        if (idempotencyKey.Length > 0 && !IdempotencyKeys.IsValid(idempotencyKey))
+        {
+            return Problems.Validation(new() { ["Idempotency-Key"] = [IdempotencyKeys.Rule] });
+        }
+
+        var (body, bodyError) = await RequestBody.ReadJsonAsync(context, cancellationToken);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        using (body)
+        {
+            var (request, errors) = parser.Parse(body!.RootElement);
+            if (request is null)
+            {
+                return Problems.Validation(errors);
+            }
+
+            var job = new NewJob(
+                Guid.CreateVersion7(), caller.TenantId, caller.KeyId, request.Kind, request.Input,
+                idempotencyKey.Length > 0 ? idempotencyKey : null,
+                CanonicalJson.Hash(body.RootElement), timeProvider.GetUtcNow());
+
+            var (stored, created) = await store.CreateAsync(job, cancellationToken);
+            if (!created && !IdempotencyKeys.SameRequest(stored.RequestHash, job.RequestHash))
+            {
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status422UnprocessableEntity,
+                    title: "Idempotency key reused",
+                    detail: "This Idempotency-Key was already used with a different request body.");
+            }
+
+            if (created)
+            {
+                await dispatcher.DispatchAsync(stored, cancellationToken);
+            }
+            else
+            {
+                context.Response.Headers["Idempotent-Replayed"] = "true";
+            }
+
+            context.Response.Headers.RetryAfter = "5";
+            return TypedResults.Accepted($"/v1/jobs/{stored.Id}",
+                new JobAccepted(stored.Id, "job", stored.Kind, JobStatus.Pending, stored.CreatedAt));
+        }
+    }
+
+    internal static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(
+        string id, HttpContext context, JobStore store, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(context.User);
+        var job = Guid.TryParse(id, out var jobId)
+            ? await store.GetForTenantAsync(jobId, caller.TenantId, cancellationToken)
+            : null;
+        if (job is null)
+        {
+            return Problems.NotFound($"No job '{id}' exists for this API key's tenant.");
+        }
+
+        var retryAfter = job.Status switch
+        {
+            JobStatus.Pending => "5",
+            JobStatus.Processing => "2",
+            _ => null,
+        };
+        if (retryAfter is not null)
+        {
+            context.Response.Headers.RetryAfter = retryAfter;
+        }
+
+        return TypedResults.Ok(JobView.From(job));
+    }
+}

@@ -1,0 +1,48 @@
+using AspireLlm.AppHost;
+using AspireLlm.ServiceDefaults;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+// Redis and Postgres: containers where a container runtime exists (and always in publish mode),
+// local processes where none does. See InfrastructureExtensions.
+var infrastructure = builder.AddInfrastructure();
+var redis = infrastructure.Redis;
+var database = infrastructure.Database;
+
+// Secrets. A missing provider key means the simulator provider serves every alias; a missing admin
+// key is generated once, kept in the AppHost's user secrets and shown in the Aspire dashboard.
+var adminKey = builder.AddParameter(ResourceNames.AdminKey,
+    new GenerateParameterDefault { MinLength = 40, Special = false }, secret: true, persist: true);
+var openAiKey = builder.AddOptionalSecret(ResourceNames.OpenAiKey);
+var anthropicKey = builder.AddOptionalSecret(ResourceNames.AnthropicKey);
+
+// One-shot schema migration (our tables and Hangfire's), awaited by everything that uses the database.
+var migrations = builder.AddProject<Projects.Worker>(ResourceNames.Migrations, launchProfileName: null)
+    .WithArgs("migrate")
+    .WithReference(database, ResourceNames.Database).WaitFor(database);
+
+var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
+    .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
+    .WithReference(database, ResourceNames.Database).WaitFor(database)
+    .WaitForCompletion(migrations)
+    .WithEnvironment("Admin__BootstrapKey", adminKey)
+    .WithEnvironment("Providers__OpenAI__ApiKey", openAiKey)
+    .WithEnvironment("Providers__Anthropic__ApiKey", anthropicKey)
+    .WithHttpHealthCheck("/health")
+    .WithReplicas(builder.GetReplicas(ResourceNames.Api));
+
+builder.AddProject<Projects.Worker>(ResourceNames.Worker)
+    .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
+    .WithReference(database, ResourceNames.Database).WaitFor(database)
+    .WaitForCompletion(migrations)
+    .WithEnvironment("Providers__OpenAI__ApiKey", openAiKey)
+    .WithEnvironment("Providers__Anthropic__ApiKey", anthropicKey)
+    .WithHttpHealthCheck("/health")
+    .WithReplicas(builder.GetReplicas(ResourceNames.Worker));
+
+builder.AddProject<Projects.Dashboard_Web>(ResourceNames.Dashboard)
+    .WithReference(api).WaitFor(api)
+    .WithEnvironment("Admin__ApiKey", adminKey)
+    .WithHttpHealthCheck("/health");
+
+builder.Build().Run();

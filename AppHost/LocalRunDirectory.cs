@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace AspireLlm.AppHost;
+
+/// <summary>
+/// A per-run directory for the data of local Redis and Postgres processes. It is removed when the
+/// AppHost exits; directories left behind by an AppHost that was killed are removed at the next start.
+/// </summary>
+internal sealed class LocalRunDirectory
+{
+    private static readonly string Root = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "aspirellm-local");
+
+    private LocalRunDirectory(string path) => Path = path;
+
+    public string Path { get; }
+
+    public static LocalRunDirectory Create()
+    {
+        Directory.CreateDirectory(Root);
+        RemoveOrphans();
+
+        var path = System.IO.Path.Combine(Root, $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..20]);
+        Directory.CreateDirectory(path);
+        if (!OperatingSystem.IsWindows())
+        {
+            // The postgres user must be able to reach its data directory below this one.
+            const UnixFileMode traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+            File.SetUnixFileMode(Root, traversable);
+            File.SetUnixFileMode(path, traversable);
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(path);
+        return new LocalRunDirectory(path);
+    }
+
+    public string Subdirectory(string name)
+    {
+        var path = System.IO.Path.Combine(Path, name);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>A free loopback port, found by letting the OS choose one.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static void RemoveOrphans()
+    {
+        foreach (var directory in Directory.EnumerateDirectories(Root))
+        {
+            var name = System.IO.Path.GetFileName(directory);
+            var owner = name.Split('-')[0];
+            if (int.TryParse(owner, out var pid) && !IsRunning(pid))
+            {
+                TryDelete(directory);
+            }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

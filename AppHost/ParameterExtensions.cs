@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Configuration;
+
+namespace AspireLlm.AppHost;
+
+internal static class ParameterExtensions
+{
+    /// <summary>
+    /// A secret parameter that may be left empty: run mode then passes an empty value (the services
+    /// fall back to the simulator) instead of stopping to ask for it. Publish mode still declares it
+    /// as a secret input so that deployments can supply it.
+    /// </summary>
+    public static IResourceBuilder<ParameterResource> AddOptionalSecret(this IDistributedApplicationBuilder builder, string name)
+    {
+        var configured = builder.Configuration[$"Parameters:{name}"] ?? "";
+        return builder.AddParameter(name, configured, publishValueAsDefault: false, secret: true);
+    }
+
+    /// <summary>Replica count from <c>AspireLlm:Replicas:{name}</c>; two of each is a normal configuration.</summary>
+    public static int GetReplicas(this IDistributedApplicationBuilder builder, string name)
+    {
+        var value = builder.Configuration.GetValue<int?>($"AspireLlm:Replicas:{name}") ?? 1;
+        if (value is < 1 or > 16)
+        {
+            throw new InvalidOperationException($"AspireLlm:Replicas:{name} must be between 1 and 16 (was {value}).");
+        }
+
+        return value;
+    }
+}

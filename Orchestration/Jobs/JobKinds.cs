@@ -1,0 +1,25 @@
+namespace AspireLlm.Orchestration.Jobs;
+
+/// <summary>The kinds of asynchronous work, and the Hangfire queue each runs on.</summary>
+public static class JobKinds
+{
+    public const string ChatCompletion = "chat.completion";
+
+    public static readonly IReadOnlyDictionary<string, string> Queues = new Dictionary<string, string>
+    {
+        [ChatCompletion] = "chat",
+    };
+
+    public static bool IsKnown(string kind) => Queues.ContainsKey(kind);
+}
+
+public static class JobStatus
+{
+    public const string Pending = "pending";
+    public const string Processing = "processing";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static bool IsFinal(string status) => status is Completed or Failed or Cancelled;
+}

@@ -1,0 +1,40 @@
+using System.Text.Json;
+
+namespace AspireLlm.Orchestration.Jobs;
+
+/// <summary>A job as stored: who owns it, what it is, where it stands and what it produced.</summary>
+public sealed record JobRecord(
+    Guid Id,
+    string TenantId,
+    Guid ApiKeyId,
+    string Kind,
+    string Status,
+    int Progress,
+    string? CurrentStep,
+    JsonElement Steps,
+    JsonElement Input,
+    JsonElement? Result,
+    JsonElement? Error,
+    JsonElement? Usage,
+    int Attempts,
+    string? IdempotencyKey,
+    byte[] RequestHash,
+    string? HangfireJobId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>What the Api knows when it accepts a job.</summary>
+public sealed record NewJob(
+    Guid Id,
+    string TenantId,
+    Guid ApiKeyId,
+    string Kind,
+    JsonElement Input,
+    string? IdempotencyKey,
+    byte[] RequestHash,
+    DateTimeOffset CreatedAt);
+
+/// <summary>One charged call in the usage ledger.</summary>
+public sealed record UsageEntry(string ModelAlias, string ProviderModel, int InputTokens, int OutputTokens, decimal Cost);

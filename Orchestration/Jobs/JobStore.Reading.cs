@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AspireLlm.Orchestration.Jobs;
+
+public sealed partial class JobStore
+{
+    private static NpgsqlParameter Json(JsonElement value) =>
+        new() { Value = value.GetRawText(), NpgsqlDbType = NpgsqlDbType.Jsonb };
+
+    private static async Task<JobRecord?> ReadSingleAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    private static async Task<IReadOnlyList<JobRecord>> ReadAllAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var jobs = new List<JobRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            jobs.Add(Read(reader));
+        }
+
+        return jobs;
+    }
+
+    private static JobRecord Read(NpgsqlDataReader reader) => new(
+        Id: reader.GetGuid(0),
+        TenantId: reader.GetString(1),
+        ApiKeyId: reader.GetGuid(2),
+        Kind: reader.GetString(3),
+        Status: reader.GetString(4),
+        Progress: reader.GetInt32(5),
+        CurrentStep: reader.IsDBNull(6) ? null : reader.GetString(6),
+        Steps: ParseJson(reader, 7)!.Value,
+        Input: ParseJson(reader, 8)!.Value,
+        Result: ParseJson(reader, 9),
+        Error: ParseJson(reader, 10),
+        Usage: ParseJson(reader, 11),
+        Attempts: reader.GetInt32(12),
+        IdempotencyKey: reader.IsDBNull(13) ? null : reader.GetString(13),
+        RequestHash: reader.GetFieldValue<byte[]>(14),
+        HangfireJobId: reader.IsDBNull(15) ? null : reader.GetString(15),
+        CreatedAt: reader.GetFieldValue<DateTimeOffset>(16),
+        StartedAt: reader.IsDBNull(17) ? null : reader.GetFieldValue<DateTimeOffset>(17),
+        CompletedAt: reader.IsDBNull(18) ? null : reader.GetFieldValue<DateTimeOffset>(18),
+        UpdatedAt: reader.GetFieldValue<DateTimeOffset>(19));
+
+    private static JsonElement? ParseJson(NpgsqlDataReader reader, int ordinal)
+    {
+        if (reader.IsDBNull(ordinal))
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(reader.GetString(ordinal));
+        return document.RootElement.Clone();
+    }
+}

@@ -1,0 +1,39 @@
+using DbUp;
+using Hangfire.PostgreSql;
+using Npgsql;
+
+namespace AspireLlm.Orchestration.Storage;
+
+/// <summary>
+/// Applies the schema once, from the one-shot migrations step, so replicas never race to create
+/// tables at start. Our scripts run through DbUp (journaled, one transaction each); Hangfire's schema
+/// is installed here too, and the services start Hangfire with schema preparation turned off.
+/// </summary>
+public static class DatabaseMigrator
+{
+    public const string HangfireSchema = "hangfire";
+
+    public static void Migrate(string connectionString, TextWriter log)
+    {
+        EnsureDatabase.For.PostgresqlDatabase(connectionString);
+
+        var upgrade = DeployChanges.To
+            .PostgresqlDatabase(connectionString)
+            .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly,
+                name => name.Contains(".Storage.Migrations.", StringComparison.Ordinal))
+            .WithTransactionPerScript()
+            .LogToConsole()
+            .Build()
+            .PerformUpgrade();
+
+        if (!upgrade.Successful)
+        {
+            throw new InvalidOperationException($"Migration {upgrade.ErrorScript?.Name} failed.", upgrade.Error);
+        }
+
+        using var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        PostgreSqlObjectsInstaller.Install(connection, HangfireSchema);
+        log.WriteLine($"Schema is current ({upgrade.Scripts.Count()} script(s) applied now).");
+    }
+}

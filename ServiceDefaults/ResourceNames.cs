@@ -1,0 +1,19 @@
+namespace AspireLlm.ServiceDefaults;
+
+/// <summary>
+/// Resource names shared by the AppHost and the services. Each name is also the
+/// connection-string key and the service-discovery host, so it lives in one place.
+/// </summary>
+public static class ResourceNames
+{
+    public const string Redis = "cache";
+    public const string Postgres = "postgres";
+    public const string Database = "llmdb";
+    public const string Api = "api";
+    public const string Worker = "worker";
+    public const string Dashboard = "dashboard";
+    public const string Migrations = "migrations";
+    public const string AdminKey = "admin-key";
+    public const string OpenAiKey = "openai-api-key";
+    public const string AnthropicKey = "anthropic-api-key";
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using AspireLlm.Orchestration.Jobs;
+using Microsoft.Extensions.AI;
+
+namespace AspireLlm.Worker.Jobs;
+
+/// <summary>A finished completion in OpenAI's <c>chat.completion</c> shape, plus the usage to charge.</summary>
+internal sealed record ChatCompletionResult(JsonElement Result, JsonElement Usage, UsageEntry Charge)
+{
+    public static ChatCompletionResult From(ChatResponse response, string alias, DateTimeOffset now)
+    {
+        var inputTokens = (int)(response.Usage?.InputTokenCount ?? 0);
+        var outputTokens = (int)(response.Usage?.OutputTokenCount ?? 0);
+        var usage = new
+        {
+            prompt_tokens = inputTokens,
+            completion_tokens = outputTokens,
+            total_tokens = inputTokens + outputTokens,
+        };
+        var result = new
+        {
+            id = response.ResponseId,
+            @object = "chat.completion",
+            created = (response.CreatedAt ?? now).ToUnixTimeSeconds(),
+            model = alias,
+            choices = new[]
+            {
+                new
+                {
+                    index = 0,
+                    message = new { role = "assistant", content = response.Text },
+                    finish_reason = FinishReason(response.FinishReason),
+                },
+            },
+            usage,
+        };
+
+        return new ChatCompletionResult(
+            JsonSerializer.SerializeToElement(result),
+            JsonSerializer.SerializeToElement(usage),
+            new UsageEntry(alias, response.ModelId ?? alias, inputTokens, outputTokens, Cost: 0m));
+    }
+
+    private static string FinishReason(ChatFinishReason? reason) =>
+        reason == ChatFinishReason.Length ? "length"
+        : reason == ChatFinishReason.ContentFilter ? "content_filter"
+        : reason == ChatFinishReason.ToolCalls ? "tool_calls"
+        : "stop";
+}

@@ -1,0 +1,44 @@
+using AspireLlm.Orchestration.Jobs;
+using Hangfire;
+using Npgsql;
+
+namespace AspireLlm.Worker.Jobs;
+
+internal static class JobsExtensions
+{
+    /// <summary>
+    /// A Hangfire server per job kind's queue, each with its own worker count, on the shared Postgres
+    /// storage. Graceful shutdown: on SIGTERM the servers stop fetching, running jobs get the grace
+    /// period, and whatever is still running then is cancelled and requeued by Hangfire.
+    /// </summary>
+    public static IHostApplicationBuilder AddJobProcessing(this IHostApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(WorkerOptions.SectionName);
+        builder.Services.AddOptions<WorkerOptions>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
+        var options = section.Get<WorkerOptions>() ?? new WorkerOptions();
+        var grace = TimeSpan.FromSeconds(options.ShutdownGraceSeconds);
+
+        builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddTransient<IChatCompletionJob, ChatCompletionJob>();
+        builder.Services.AddHostedService<StrandedJobSweeper>();
+
+        builder.Services.AddHangfire((services, configuration) => configuration
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseRecommendedSerializerSettings()
+            .UseStorage(HangfireStorage.Create(
+                services.GetRequiredService<NpgsqlDataSource>(), TimeSpan.FromSeconds(options.InvisibilityTimeoutSeconds))));
+
+        builder.Services.AddHangfireServer(server =>
+        {
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:chat";
+            server.Queues = [JobKinds.Queues[JobKinds.ChatCompletion]];
+            server.WorkerCount = options.ChatWorkerCount;
+            server.ShutdownTimeout = grace;
+            server.StopTimeout = grace;
+        });
+
+        // The host must wait at least as long as Hangfire does, or it would cut the grace period short.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = grace + TimeSpan.FromSeconds(5));
+        return builder;
+    }
+}

@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AspireLlm.Worker.Jobs;
+
+/// <summary>How the Worker runs jobs, bound from <c>Worker</c>.</summary>
+public sealed class WorkerOptions
+{
+    public const string SectionName = "Worker";
+
+    /// <summary>Concurrent chat completion jobs per Worker process.</summary>
+    [Range(1, 500)]
+    public int ChatWorkerCount { get; set; } = 20;
+
+    /// <summary>Deadline of one chat completion run (the provider call inside gets less).</summary>
+    [Range(1, 3600)]
+    public int ChatTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>On SIGTERM, how long running jobs may take to finish before they are requeued.</summary>
+    [Range(1, 600)]
+    public int ShutdownGraceSeconds { get; set; } = 30;
+
+    /// <summary>Bound on how long a job held by a killed worker waits before another worker takes it.</summary>
+    [Range(5, 3600)]
+    public int InvisibilityTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>How often pending jobs whose enqueue never happened are looked for.</summary>
+    [Range(1, 3600)]
+    public int DispatchSweepSeconds { get; set; } = 10;
+}

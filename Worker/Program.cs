@@ -1,0 +1,23 @@
+using AspireLlm.Orchestration;
+using AspireLlm.ServiceDefaults;
+using AspireLlm.Worker.Jobs;
+using AspireLlm.Worker.Migrations;
+
+if (args is ["migrate", ..])
+{
+    return await MigrationCommand.RunAsync(args[1..]);
+}
+
+// The Worker is a web host only so that it has /health, /alive and metrics; it serves nothing else.
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddNpgsqlDataSource(ResourceNames.Database);
+builder.AddRedisClient(ResourceNames.Redis);
+builder.AddOrchestration();
+builder.AddJobProcessing();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+await app.RunAsync();
+return 0;
