@@ -1,3 +1,4 @@
+using AspireLlm.AppHost.LocalProcesses;
 using AspireLlm.ServiceDefaults;
 
 namespace AspireLlm.AppHost;

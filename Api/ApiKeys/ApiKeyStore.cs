@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AspireLlm.Api.ApiKeys;
@@ -7,7 +10,7 @@ namespace AspireLlm.Api.ApiKeys;
 /// Looks keys up by hash. Results are cached briefly in memory so that a burst of requests with one
 /// key costs one database round trip, not one each.
 /// </summary>
-public sealed class ApiKeyStore(NpgsqlDataSource dataSource, IMemoryCache cache, TimeProvider timeProvider)
+public sealed class ApiKeyStore(NpgsqlDataSource dataSource, IMemoryCache cache, TimeProvider timeProvider, IOptions<AdminOptions> admin)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
@@ -32,9 +35,23 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource, IMemoryCache cache,
                 reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
         }
 
+        if (record is null && IsBootstrapKey(key))
+        {
+            // The admin key could not be stored at start (the database was down then): store it now.
+            await EnsureBootstrapKeyAsync(cancellationToken);
+            return await FindAsync(key, cancellationToken);
+        }
+
         cache.Set(cacheKey, record, CacheFor);
         return record;
     }
+
+    public Task EnsureBootstrapKeyAsync(CancellationToken cancellationToken) =>
+        EnsureAsync(admin.Value.BootstrapKey!, admin.Value.Tenant, "bootstrap admin", isAdmin: true, cancellationToken);
+
+    private bool IsBootstrapKey(string key) =>
+        admin.Value.BootstrapKey is { Length: > 0 } bootstrap
+        && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(bootstrap));
 
     /// <summary>Stores a key if its hash is not stored yet; concurrent replicas may all call this safely.</summary>
     public async Task EnsureAsync(string key, string tenantId, string name, bool isAdmin, CancellationToken cancellationToken)

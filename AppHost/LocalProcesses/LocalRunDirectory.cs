@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace AspireLlm.AppHost;
+namespace AspireLlm.AppHost.LocalProcesses;
 
 /// <summary>
 /// A per-run directory for the data of local Redis and Postgres processes. It is removed when the
@@ -23,14 +23,9 @@ internal sealed class LocalRunDirectory
 
         var path = System.IO.Path.Combine(Root, $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..20]);
         Directory.CreateDirectory(path);
-        if (!OperatingSystem.IsWindows())
-        {
-            // The postgres user must be able to reach its data directory below this one.
-            const UnixFileMode traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
-            File.SetUnixFileMode(Root, traversable);
-            File.SetUnixFileMode(path, traversable);
-        }
+        // The postgres user must be able to reach its data directory below this one.
+        PostgresCluster.AllowTraversal(Root);
+        PostgresCluster.AllowTraversal(path);
 
         AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(path);
         return new LocalRunDirectory(path);
