@@ -27,7 +27,7 @@ internal sealed class LocalRunDirectory
         PostgresCluster.AllowTraversal(Root);
         PostgresCluster.AllowTraversal(path);
 
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(path);
+        StartJanitor(path);
         return new LocalRunDirectory(path);
     }
 
@@ -44,6 +44,30 @@ internal sealed class LocalRunDirectory
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Removes the directory once this process has exited and no server still runs from it. A small
+    /// detached shell does it rather than an exit handler, because the servers are stopped by DCP
+    /// after we exit, and because an AppHost killed with SIGKILL runs no handler at all.
+    /// </summary>
+    private static void StartJanitor(string path)
+    {
+        // '[/]' matches the servers' arguments (which hold "{path}/...") but not this script's own command line.
+        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null || pgrep -f '{path}[/]' >/dev/null; do sleep 1; done; rm -rf '{path}'";
+        var start = new ProcessStartInfo("setsid", ["sh", "-c", script])
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+        };
+        try
+        {
+            Process.Start(start)?.Dispose();
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // No setsid (not Linux): the orphan sweep at the next start removes the directory instead.
+        }
     }
 
     private static void RemoveOrphans()

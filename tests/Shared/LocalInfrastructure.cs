@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using AspireLlm.AppHost.LocalProcesses;
 using AspireLlm.Orchestration.Storage;
 using Npgsql;
@@ -14,101 +11,65 @@ namespace AspireLlm.Tests.Shared;
 /// </summary>
 public sealed class LocalInfrastructure : IAsyncLifetime
 {
-    private readonly List<Process> _processes = [];
-    private string _directory = "";
+    private readonly List<ServerProcess> _servers = [];
+
+    public string Directory { get; private set; } = "";
 
     public string DatabaseConnectionString { get; private set; } = "";
 
     public string RedisConnectionString { get; private set; } = "";
 
-    /// <summary>Set to run Garnet instead of redis-server, to prove what we use works on both.</summary>
-    public bool PreferGarnet { get; init; }
-
     public async Task InitializeAsync()
     {
-        var root = Path.Combine(Path.GetTempPath(), "aspirellm-tests");
-        Directory.CreateDirectory(root);
-        PostgresCluster.AllowTraversal(root);
-        _directory = Path.Combine(root, $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
-        Directory.CreateDirectory(_directory);
-        PostgresCluster.AllowTraversal(_directory);
+        Directory = CreateRunDirectory();
 
-        var postgresPort = FreePort();
+        var postgresPort = ServerProcess.FreePort();
         var postgresPassword = ProcessLaunch.NewPassword();
-        var postgresDirectory = Directory.CreateDirectory(Path.Combine(_directory, "postgres")).FullName;
-        Start(PostgresCluster.Init(postgresDirectory, postgresPort, postgresPassword));
+        var postgresDirectory = System.IO.Directory.CreateDirectory(Path.Combine(Directory, "postgres")).FullName;
+        _servers.Add(ServerProcess.Start(PostgresCluster.Init(postgresDirectory, postgresPort, postgresPassword)));
         DatabaseConnectionString = PostgresCluster.ConnectionString(postgresPort, postgresPassword, "llmdb");
 
-        var redisPort = FreePort();
-        var redisPassword = ProcessLaunch.NewPassword();
-        var redisDirectory = Directory.CreateDirectory(Path.Combine(_directory, "redis")).FullName;
-        Start(RedisLaunch.Create(redisDirectory, redisPort, redisPassword, GarnetServerDll(), PreferGarnet));
-        RedisConnectionString = RedisLaunch.ConnectionString(redisPort, redisPassword);
+        var (redis, redisConnectionString) = ServerProcess.StartRedis(
+            System.IO.Directory.CreateDirectory(Path.Combine(Directory, "redis")).FullName, preferGarnet: false);
+        _servers.Add(redis);
+        RedisConnectionString = redisConnectionString;
 
         await WaitForPostgresAsync(PostgresCluster.ConnectionString(postgresPort, postgresPassword, "postgres"));
-        await WaitForPortAsync(redisPort);
         DatabaseMigrator.Migrate(DatabaseConnectionString, TextWriter.Null);
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        foreach (var process in _processes)
+        foreach (var server in _servers)
         {
-            try
-            {
-                // SIGINT is Postgres's fast shutdown; it ends its backends too.
-                using var kill = Process.Start("kill", ["-INT", process.Id.ToString()]);
-                if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
-
-            process.Dispose();
+            server.Dispose();
         }
 
-        await Task.Yield();
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            System.IO.Directory.Delete(Directory, recursive: true);
         }
         catch (IOException)
         {
         }
+
+        return Task.CompletedTask;
     }
 
-    /// <summary>A free loopback port, found by letting the OS choose one.</summary>
-    public static int FreePort()
+    /// <summary>A per-run directory the postgres user can reach when the tests run as root.</summary>
+    public static string CreateRunDirectory()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var root = Path.Combine(Path.GetTempPath(), "aspirellm-tests");
+        System.IO.Directory.CreateDirectory(root);
+        PostgresCluster.AllowTraversal(root);
+        var directory = Path.Combine(root, $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
+        System.IO.Directory.CreateDirectory(directory);
+        PostgresCluster.AllowTraversal(directory);
+        return directory;
     }
 
-    private void Start(ProcessLaunch launch)
-    {
-        var start = new ProcessStartInfo(launch.Command)
-        {
-            WorkingDirectory = launch.WorkingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in launch.Args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _processes.Add(process);
-    }
+    public static int FreePort() => ServerProcess.FreePort();
 
     private static async Task WaitForPostgresAsync(string connectionString)
     {
@@ -126,30 +87,5 @@ public sealed class LocalInfrastructure : IAsyncLifetime
                 await Task.Delay(100);
             }
         }
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-        }
-    }
-
-    private static string GarnetServerDll()
-    {
-        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        return Path.Combine(packages, "garnet-server", "2.2.8", "tools", "net10.0", "any", "GarnetServer.dll");
     }
 }

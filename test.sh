@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test on a new machine: installs the servers the tests start (redis-server; PostgreSQL
+# if its binaries are missing), builds, runs unit, service and whole-system tests, and prints one
+# summary line: "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && ! command -v postgres >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+if ((${#missing[@]})); then
+  echo "Installing ${missing[*]}..."
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || { echo "Could not install ${missing[*]}"; exit 1; }
+  # Debian starts a system redis on 6379 when it can; the tests start their own on free ports.
+fi
+
+results="$(pwd)/TestResults"
+rm -rf "$results"
+
+dotnet build AspireLlm.sln -warnaserror || { echo "0 passed, 1 failed"; exit 1; }
+
+dotnet test AspireLlm.sln --no-build --logger "trx" --logger "console;verbosity=normal" --results-directory "$results"
+status=$?
+
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  total=$(sed -E 's/.* total="([0-9]+)".*/\1/' <<<"$counters")
+  p=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
+  f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + total - p - f))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1  # the run failed without a failing test (a crash or a timeout): never report it green
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"

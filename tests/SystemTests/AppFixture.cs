@@ -1,0 +1,69 @@
+using System.Net.Http.Headers;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using AspireLlm.ServiceDefaults;
+
+namespace AspireLlm.SystemTests;
+
+/// <summary>
+/// The whole application as <c>dotnet run --project AppHost</c> starts it on a machine without
+/// containers (Redis and Postgres as local processes), with two Api and two Worker replicas, booted
+/// once for every system test.
+/// </summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(3);
+
+    public string AdminKey { get; } = "system-test-admin-" + Guid.NewGuid().ToString("N");
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public TimeSpan BootTime { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var timeout = new CancellationTokenSource(BootTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+        [
+            "AspireLlm:Infrastructure=local",
+            "AspireLlm:Replicas:api=2",
+            "AspireLlm:Replicas:worker=2",
+            $"Parameters:{ResourceNames.AdminKey}={AdminKey}",
+        ], (options, _) => options.DisableDashboard = true, timeout.Token);
+
+        App = await builder.BuildAsync(timeout.Token);
+        await App.StartAsync(timeout.Token);
+
+        var notifications = App.Services.GetRequiredService<ResourceNotificationService>();
+        await notifications.WaitForResourceAsync(ResourceNames.Migrations, KnownResourceStates.Finished, timeout.Token);
+        foreach (var resource in new[] { ResourceNames.Redis, ResourceNames.Postgres, ResourceNames.Api, ResourceNames.Worker, ResourceNames.Dashboard })
+        {
+            await notifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+        }
+
+        BootTime = started.Elapsed;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+        }
+    }
+
+    public HttpClient CreateApiClient(string? key = null)
+    {
+        var client = App.CreateHttpClient(ResourceNames.Api);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key ?? AdminKey);
+        return client;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppCollection : ICollectionFixture<AppFixture>
+{
+    public const string Name = "app";
+}

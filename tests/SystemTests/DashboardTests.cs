@@ -1,0 +1,39 @@
+using Aspire.Hosting.Testing;
+using System.Net;
+using System.Text;
+
+namespace AspireLlm.SystemTests;
+
+/// <summary>The admin page is behind a login and shows jobs it read through the Api.</summary>
+[Collection(AppCollection.Name)]
+public sealed class DashboardTests(AppFixture fixture)
+{
+    [Fact]
+    public async Task Jobs_page_needs_login_and_then_lists_recent_jobs()
+    {
+        using var api = fixture.CreateApiClient();
+        using var accepted = await api.PostAsync("/v1/jobs", new StringContent(
+            """{"kind":"chat.completion","input":{"model":"claude-sonnet","messages":[{"role":"user","content":"for the dashboard"}]}}""",
+            Encoding.UTF8, "application/json"));
+        var location = accepted.Headers.Location!.OriginalString;
+        var jobId = location[(location.LastIndexOf('/') + 1)..];
+
+        var cookies = new CookieContainer();
+        using var handler = new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false };
+        using var dashboard = new HttpClient(handler) { BaseAddress = fixture.App.GetEndpoint("dashboard", "http") };
+
+        using var anonymous = await dashboard.GetAsync("/");
+        Assert.Equal(HttpStatusCode.Redirect, anonymous.StatusCode);
+        Assert.StartsWith("/login", anonymous.Headers.Location!.PathAndQuery);
+
+        using var wrong = await dashboard.PostAsync("/account/login", new FormUrlEncodedContent([new("key", "not-the-key")]));
+        Assert.Contains("failed", wrong.Headers.Location!.OriginalString);
+
+        using var login = await dashboard.PostAsync("/account/login", new FormUrlEncodedContent([new("key", fixture.AdminKey)]));
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+
+        var page = await dashboard.GetStringAsync("/");
+        Assert.Contains("Recent jobs", page);
+        Assert.Contains(jobId, page);
+    }
+}
