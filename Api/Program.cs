@@ -33,6 +33,7 @@ app.MapOpenApi();
 app.MapModelsEndpoints();
 app.MapJobsEndpoints();
 app.MapAdminEndpoints();
+app.MapWebhookSecretEndpoints();
 
 app.Run();
 

@@ -2,6 +2,7 @@ using AspireLlm.Orchestration;
 using AspireLlm.ServiceDefaults;
 using AspireLlm.Worker.Jobs;
 using AspireLlm.Worker.Migrations;
+using AspireLlm.Worker.Webhooks;
 
 if (args is ["migrate", ..])
 {
@@ -16,6 +17,7 @@ builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Redis);
 builder.AddOrchestration();
 builder.AddJobProcessing();
+builder.AddWebhooks();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -12,6 +12,7 @@ public static class AdminEndpoints
     {
         var group = routes.MapGroup("/v1/admin").WithTags("Admin").RequireAuthorization(ApiKeysExtensions.AdminPolicy);
         group.MapGet("/jobs", ListJobsAsync).WithName("AdminListJobs");
+        group.MapPost("/jobs/{id}/retry", AdminJobsEndpoints.RetryAsync).WithName("AdminRetryJob");
         return routes;
     }
 

@@ -1,4 +1,5 @@
 using AspireLlm.Orchestration.Jobs;
+using AspireLlm.Orchestration.Jobs.Events;
 using Hangfire;
 
 namespace AspireLlm.Api.Jobs;
@@ -10,10 +11,21 @@ namespace AspireLlm.Api.Jobs;
 /// never a job without its queue entry (for longer than the dispatcher's sweep) and never a queue
 /// entry without its job.
 /// </summary>
-public sealed partial class JobDispatcher(IBackgroundJobClient client, JobStore store, ILogger<JobDispatcher> logger)
+public sealed partial class JobDispatcher(
+    IBackgroundJobClient client, JobStore store, JobEventLog events, TimeProvider timeProvider, ILogger<JobDispatcher> logger)
 {
     public async Task DispatchAsync(JobRecord job, CancellationToken cancellationToken)
     {
+        try
+        {
+            // The stream's first event, so a watcher sees the job from its acceptance on.
+            await events.AppendAsync(job.Id, JobEvent.ForStatus(JobStatus.Pending, timeProvider.GetUtcNow()));
+        }
+        catch (Exception exception) when (exception is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            LogEventDeferred(logger, job.Id, exception);
+        }
+
         try
         {
             var hangfireId = JobQueue.Enqueue(client, job.Id, job.Kind);
@@ -25,6 +37,9 @@ public sealed partial class JobDispatcher(IBackgroundJobClient client, JobStore 
             LogEnqueueDeferred(logger, job.Id, exception);
         }
     }
+
+    [LoggerMessage(2002, LogLevel.Warning, "The accepted event of job {JobId} could not be published.")]
+    private static partial void LogEventDeferred(ILogger logger, Guid jobId, Exception exception);
 
     [LoggerMessage(2001, LogLevel.Warning, "Enqueue of job {JobId} failed; the dispatcher sweep will enqueue it.")]
     private static partial void LogEnqueueDeferred(ILogger logger, Guid jobId, Exception exception);

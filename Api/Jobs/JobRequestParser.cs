@@ -1,19 +1,23 @@
 using System.Text.Json;
 using AspireLlm.Orchestration.Jobs;
+using AspireLlm.Orchestration.Jobs.Webhooks;
 using AspireLlm.Orchestration.Routing;
 
 namespace AspireLlm.Api.Jobs;
 
 /// <summary>A validated <c>POST /v1/jobs</c> body.</summary>
-public sealed record JobRequest(string Kind, JsonElement Input, ChatCompletionInput ChatInput);
+public sealed record JobRequest(string Kind, JsonElement Input, string? WebhookUrl);
 
 /// <summary>
 /// Turns the raw body into a <see cref="JobRequest"/> or field errors keyed by JSON path. Parsing is
 /// done by hand from the document rather than by model binding so that every error names its field.
 /// </summary>
-public sealed class JobRequestParser(ModelCatalog models)
+public sealed class JobRequestParser(ModelCatalog models, IConfiguration configuration)
 {
     private static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web);
+    private static readonly string KnownKinds = string.Join(", ", JobKinds.Queues.Keys);
+
+    private bool AllowPrivateWebhooks => configuration.GetValue("Webhooks:AllowPrivateNetworks", false);
 
     public (JobRequest? Request, Dictionary<string, string[]> Errors) Parse(JsonElement body)
     {
@@ -27,11 +31,21 @@ public sealed class JobRequestParser(ModelCatalog models)
         string? kind = null;
         if (!body.TryGetProperty("kind", out var kindElement) || kindElement.ValueKind != JsonValueKind.String)
         {
-            errors["kind"] = ["The kind is required (one of: " + string.Join(", ", JobKinds.Queues.Keys) + ")."];
+            errors["kind"] = [$"The kind is required (one of: {KnownKinds})."];
         }
         else if (!JobKinds.IsKnown(kind = kindElement.GetString()!))
         {
-            errors["kind"] = [$"Unknown kind '{kind}' (one of: {string.Join(", ", JobKinds.Queues.Keys)})."];
+            errors["kind"] = [$"Unknown kind '{kind}' (one of: {KnownKinds})."];
+        }
+
+        string? webhookUrl = null;
+        if (body.TryGetProperty("webhook_url", out var webhook) && webhook.ValueKind != JsonValueKind.Null)
+        {
+            webhookUrl = webhook.ValueKind == JsonValueKind.String ? webhook.GetString() : null;
+            if (WebhookDestination.Check(webhookUrl ?? "", AllowPrivateWebhooks) is { } problem)
+            {
+                errors["webhook_url"] = [problem];
+            }
         }
 
         if (!body.TryGetProperty("input", out var input) || input.ValueKind != JsonValueKind.Object)
@@ -40,27 +54,28 @@ public sealed class JobRequestParser(ModelCatalog models)
             return (null, errors);
         }
 
-        ChatCompletionInput? chat;
-        try
-        {
-            chat = input.Deserialize<ChatCompletionInput>(SerializerOptions);
-        }
-        catch (JsonException exception)
-        {
-            errors["input" + (exception.Path?.TrimStart('$') ?? "")] = ["The value has the wrong type."];
-            return (null, errors);
-        }
-
-        foreach (var (field, messages) in chat!.Validate("input"))
+        foreach (var (field, messages) in ValidateInput(kind, input))
         {
             errors[field] = messages;
         }
 
-        if (chat.Model is { Length: > 0 } alias && !models.IsKnown(alias))
-        {
-            errors["input.model"] = [$"Unknown model alias '{alias}' (one of: {string.Join(", ", models.Aliases)})."];
-        }
+        return errors.Count > 0 ? (null, errors) : (new JobRequest(kind!, input.Clone(), webhookUrl), errors);
+    }
 
-        return errors.Count > 0 ? (null, errors) : (new JobRequest(kind!, input.Clone(), chat), errors);
+    private Dictionary<string, string[]> ValidateInput(string? kind, JsonElement input)
+    {
+        try
+        {
+            return kind switch
+            {
+                JobKinds.ChatCompletion => input.Deserialize<ChatCompletionInput>(SerializerOptions)!.Validate("input", models.IsKnown),
+                JobKinds.Batch => input.Deserialize<BatchInput>(SerializerOptions)!.Validate("input", models.IsKnown),
+                _ => [],
+            };
+        }
+        catch (JsonException exception)
+        {
+            return new() { ["input" + (exception.Path?.TrimStart('$') ?? "")] = ["The value has the wrong type."] };
+        }
     }
 }

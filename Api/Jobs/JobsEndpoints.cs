@@ -14,6 +14,8 @@ public static class JobsEndpoints
         var group = routes.MapGroup("/v1/jobs").WithTags("Jobs").RequireAuthorization();
         group.MapPost("/", CreateAsync).WithName("CreateJob");
         group.MapGet("/{id}", GetAsync).WithName("GetJob");
+        group.MapGet("/{id}/events", JobEventsEndpoint.StreamAsync).WithName("StreamJobEvents");
+        group.MapPost("/{id}/cancel", CancelAsync).WithName("CancelJob");
         return routes;
     }
 
@@ -45,7 +47,7 @@ public static class JobsEndpoints
             var job = new NewJob(
                 Guid.CreateVersion7(), caller.TenantId, caller.KeyId, request.Kind, request.Input,
                 idempotencyKey.Length > 0 ? idempotencyKey : null,
-                CanonicalJson.Hash(body.RootElement), timeProvider.GetUtcNow());
+                CanonicalJson.Hash(body.RootElement), timeProvider.GetUtcNow(), request.WebhookUrl);
 
             var (stored, created) = await store.CreateAsync(job, cancellationToken);
             if (!created && !IdempotencyKeys.SameRequest(stored.RequestHash, job.RequestHash))
@@ -69,6 +71,33 @@ public static class JobsEndpoints
             return TypedResults.Accepted($"/v1/jobs/{stored.Id}",
                 new JobAccepted(stored.Id, "job", stored.Kind, JobStatus.Pending, stored.CreatedAt));
         }
+    }
+
+    /// <summary>
+    /// Cancels a job: a pending job is cancelled at once and never starts; a running job's worker is
+    /// told (Redis message, and its one-second database poll) and ends it as cancelled; a finished job
+    /// answers 409.
+    /// </summary>
+    internal static async Task<Results<Ok<JobView>, Accepted<JobView>, ProblemHttpResult>> CancelAsync(
+        string id, HttpContext context, JobStore store, JobCancellation cancellation, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(context.User);
+        var job = Guid.TryParse(id, out var jobId) ? await store.GetForTenantAsync(jobId, caller.TenantId, cancellationToken) : null;
+        if (job is null)
+        {
+            return Problems.NotFound($"No job '{id}' exists for this API key's tenant.");
+        }
+
+        var (outcome, current) = await cancellation.CancelAsync(job, cancellationToken);
+        return outcome switch
+        {
+            CancelOutcome.Cancelled => TypedResults.Ok(JobView.From(current)),
+            CancelOutcome.Requested => TypedResults.Accepted($"/v1/jobs/{current.Id}", JobView.From(current)),
+            _ => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "The job has already finished",
+                detail: $"Job {current.Id} is {current.Status}; only pending or processing jobs can be cancelled."),
+        };
     }
 
     internal static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(

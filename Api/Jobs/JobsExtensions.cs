@@ -1,4 +1,5 @@
 using AspireLlm.Orchestration.Jobs;
+using AspireLlm.Orchestration.Jobs.Events;
 using Hangfire;
 using Npgsql;
 
@@ -14,6 +15,8 @@ internal static class JobsExtensions
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<JobRequestParser>();
         builder.Services.AddSingleton<JobDispatcher>();
+        builder.Services.AddSingleton<JobEventLog>();
+        builder.Services.AddSingleton<JobCancellation>();
         builder.Services.AddSingleton<JobStorage>(services =>
             HangfireStorage.Create(services.GetRequiredService<NpgsqlDataSource>(), TimeSpan.FromMinutes(1)));
         builder.Services.AddSingleton<IBackgroundJobClient>(services =>

@@ -30,12 +30,16 @@ public sealed record ChatCompletionInput
     private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant"];
 
     /// <summary>Field errors keyed by their JSON path (e.g. <c>input.messages[0].role</c>).</summary>
-    public Dictionary<string, string[]> Validate(string prefix)
+    public Dictionary<string, string[]> Validate(string prefix, Func<string, bool> isKnownModel)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(Model))
         {
             errors[$"{prefix}.model"] = ["The model alias is required."];
+        }
+        else if (!isKnownModel(Model))
+        {
+            errors[$"{prefix}.model"] = [$"Unknown model alias '{Model}'."];
         }
 
         if (Messages is null || Messages.Count == 0)
@@ -90,6 +94,13 @@ public sealed record ChatCompletionInput
 
     public List<ChatMessage> ToChatMessages() =>
         [.. Messages!.Select(m => new ChatMessage(new ChatRole(m.Role == "developer" ? "system" : m.Role!), m.Content))];
+
+    /// <summary>
+    /// A rough prompt size (words plus per-message overhead), used to charge what a cancelled call
+    /// consumed when the provider reported no usage. Real token counting belongs to the tokenizer.
+    /// </summary>
+    public int EstimateInputTokens() =>
+        Messages?.Sum(m => 3 + (m.Content ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length) ?? 0;
 
     public ChatOptions ToChatOptions() => new()
     {

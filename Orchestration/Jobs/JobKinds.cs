@@ -4,10 +4,12 @@ namespace AspireLlm.Orchestration.Jobs;
 public static class JobKinds
 {
     public const string ChatCompletion = "chat.completion";
+    public const string Batch = "batch";
 
     public static readonly IReadOnlyDictionary<string, string> Queues = new Dictionary<string, string>
     {
         [ChatCompletion] = "chat",
+        [Batch] = "batch",
     };
 
     public static bool IsKnown(string kind) => Queues.ContainsKey(kind);

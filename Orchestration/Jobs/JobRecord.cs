@@ -23,7 +23,11 @@ public sealed record JobRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string? WebhookUrl,
+    DateTimeOffset? CancelRequestedAt,
+    string? Worker,
+    int Run);
 
 /// <summary>What the Api knows when it accepts a job.</summary>
 public sealed record NewJob(
@@ -34,7 +38,8 @@ public sealed record NewJob(
     JsonElement Input,
     string? IdempotencyKey,
     byte[] RequestHash,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    string? WebhookUrl = null);
 
 /// <summary>One charged call in the usage ledger.</summary>
 public sealed record UsageEntry(string ModelAlias, string ProviderModel, int InputTokens, int OutputTokens, decimal Cost);

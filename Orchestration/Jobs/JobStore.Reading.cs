@@ -47,7 +47,11 @@ public sealed partial class JobStore
         CreatedAt: reader.GetFieldValue<DateTimeOffset>(16),
         StartedAt: reader.IsDBNull(17) ? null : reader.GetFieldValue<DateTimeOffset>(17),
         CompletedAt: reader.IsDBNull(18) ? null : reader.GetFieldValue<DateTimeOffset>(18),
-        UpdatedAt: reader.GetFieldValue<DateTimeOffset>(19));
+        UpdatedAt: reader.GetFieldValue<DateTimeOffset>(19),
+        WebhookUrl: reader.IsDBNull(20) ? null : reader.GetString(20),
+        CancelRequestedAt: reader.IsDBNull(21) ? null : reader.GetFieldValue<DateTimeOffset>(21),
+        Worker: reader.IsDBNull(22) ? null : reader.GetString(22),
+        Run: reader.GetInt32(23));
 
     private static JsonElement? ParseJson(NpgsqlDataReader reader, int ordinal)
     {

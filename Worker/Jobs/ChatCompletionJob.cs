@@ -7,66 +7,36 @@ using Microsoft.Extensions.Options;
 namespace AspireLlm.Worker.Jobs;
 
 /// <summary>
-/// Runs one chat completion through Orchestration. Idempotent: starting a finished job does nothing,
-/// and the result and the ledger row are written in one transaction guarded by the job's status, so a
-/// second delivery can neither overwrite the result nor charge twice.
+/// Runs one chat completion through Orchestration, streaming so that watchers see tokens as they
+/// come. The lifecycle (idempotent start, single charge, cancellation, retries) is <see cref="JobExecution"/>'s.
 /// </summary>
-internal sealed partial class ChatCompletionJob(
-    JobStore store, ModelCatalog models, IOptions<WorkerOptions> options, TimeProvider timeProvider, ILogger<ChatCompletionJob> logger)
-    : IChatCompletionJob
+internal sealed class ChatCompletionJob(
+    JobExecution execution, JobReporter reporter, ModelCatalog models, IOptions<WorkerOptions> options, TimeProvider timeProvider) : IChatCompletionJob
 {
-    public async Task RunAsync(Guid jobId, CancellationToken cancellationToken)
+    public Task RunAsync(Guid jobId, CancellationToken cancellationToken) =>
+        execution.RunAsync(jobId, TimeSpan.FromSeconds(options.Value.ChatTimeoutSeconds), RunBodyAsync, cancellationToken);
+
+    private async Task<JobOutcome> RunBodyAsync(JobRunContext context)
     {
-        var job = await store.TryStartAsync(jobId, timeProvider.GetUtcNow(), cancellationToken);
-        if (job is null)
-        {
-            LogAlreadyFinal(logger, jobId);
-            return;
-        }
+        var input = context.Job.Input.Deserialize<ChatCompletionInput>()!;
+        var alias = input.Model!;
+        var client = models.GetChatClient(alias);
+        var estimatedInput = input.EstimateInputTokens();
 
-        var input = job.Input.Deserialize<ChatCompletionInput>()!;
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.Value.ChatTimeoutSeconds), timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        try
+        var updates = new List<ChatResponseUpdate>();
+        var chunks = 0;
+        await foreach (var update in client.GetStreamingResponseAsync(input.ToChatMessages(), input.ToChatOptions(), context.CancellationToken))
         {
-            var client = models.GetChatClient(input.Model!);
-            var response = await client.GetResponseAsync(input.ToChatMessages(), input.ToChatOptions(), linked.Token);
-            var completion = ChatCompletionResult.From(response, input.Model!, timeProvider.GetUtcNow());
-
-            var finished = await store.CompleteAsync(
-                job, completion.Result, completion.Usage, completion.Charge, timeProvider.GetUtcNow(), CancellationToken.None);
-            if (!finished)
+            updates.Add(update);
+            if (!string.IsNullOrEmpty(update.Text))
             {
-                LogAlreadyFinal(logger, jobId);
+                chunks++;
+                context.PartialUsage = new UsageEntry(alias, update.ModelId ?? alias, estimatedInput, chunks, Cost: 0m);
+                await reporter.TokenAsync(context.Job.Id, update.Text);
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The Worker is shutting down: hand the job back so Hangfire requeues it for another run.
-            await store.RequeueAsync(jobId, "worker shutting down", timeProvider.GetUtcNow(), CancellationToken.None);
-            throw;
-        }
-        catch (Exception exception) when (TransientFaults.IsTransient(exception, deadline.IsCancellationRequested)
-                                          && job.Attempts < IChatCompletionJob.MaxAttempts)
-        {
-            LogTransientFailure(logger, jobId, job.Attempts, exception.GetType().Name);
-            await store.RequeueAsync(jobId, TransientFaults.Describe(exception), timeProvider.GetUtcNow(), CancellationToken.None);
-            throw;
-        }
-        catch (Exception exception)
-        {
-            var (code, message) = TransientFaults.ToError(exception, deadline.IsCancellationRequested);
-            LogFailed(logger, jobId, code);
-            await store.FailAsync(jobId, code, message, timeProvider.GetUtcNow(), CancellationToken.None);
-        }
+
+        var completion = ChatCompletionResult.From(updates.ToChatResponse(), alias, timeProvider.GetUtcNow());
+        return new JobOutcome(completion.Result, completion.Usage, completion.Charge);
     }
-
-    [LoggerMessage(4001, LogLevel.Information, "Job {JobId} is already finished; this delivery does nothing.")]
-    private static partial void LogAlreadyFinal(ILogger logger, Guid jobId);
-
-    [LoggerMessage(4002, LogLevel.Warning, "Job {JobId} attempt {Attempt} hit a transient fault ({Fault}); it will be retried.")]
-    private static partial void LogTransientFailure(ILogger logger, Guid jobId, int attempt, string fault);
-
-    [LoggerMessage(4003, LogLevel.Warning, "Job {JobId} failed with {Code}.")]
-    private static partial void LogFailed(ILogger logger, Guid jobId, string code);
 }

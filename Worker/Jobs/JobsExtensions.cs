@@ -1,4 +1,5 @@
 using AspireLlm.Orchestration.Jobs;
+using AspireLlm.Orchestration.Jobs.Events;
 using Hangfire;
 using Npgsql;
 
@@ -19,8 +20,14 @@ internal static class JobsExtensions
         var grace = TimeSpan.FromSeconds(options.ShutdownGraceSeconds);
 
         builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddSingleton<JobEventLog>();
+        builder.Services.AddSingleton<JobReporter>();
+        builder.Services.AddSingleton<RunningJobs>();
+        builder.Services.AddSingleton<JobExecution>();
         builder.Services.AddTransient<IChatCompletionJob, ChatCompletionJob>();
+        builder.Services.AddTransient<IBatchJob, BatchJob>();
         builder.Services.AddHostedService<StrandedJobSweeper>();
+        builder.Services.AddHostedService<CancellationListener>();
 
         builder.Services.AddHangfire((services, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -28,14 +35,20 @@ internal static class JobsExtensions
             .UseStorage(HangfireStorage.Create(
                 services.GetRequiredService<NpgsqlDataSource>(), TimeSpan.FromSeconds(options.InvisibilityTimeoutSeconds))));
 
-        builder.Services.AddHangfireServer(server =>
+        // One server per queue, so each job kind has its own worker count and a flood of one kind
+        // cannot starve the other.
+        foreach (var (kind, workers) in new[] { (JobKinds.ChatCompletion, options.ChatWorkerCount), (JobKinds.Batch, options.BatchWorkerCount) })
         {
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:chat";
-            server.Queues = [JobKinds.Queues[JobKinds.ChatCompletion]];
-            server.WorkerCount = options.ChatWorkerCount;
-            server.ShutdownTimeout = grace;
-            server.StopTimeout = grace;
-        });
+            var queue = JobKinds.Queues[kind];
+            builder.Services.AddHangfireServer(server =>
+            {
+                server.ServerName = $"{JobExecution.WorkerName}:{queue}";
+                server.Queues = [queue];
+                server.WorkerCount = workers;
+                server.ShutdownTimeout = grace;
+                server.StopTimeout = grace;
+            });
+        }
 
         // The host must wait at least as long as Hangfire does, or it would cut the grace period short.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = grace + TimeSpan.FromSeconds(5));

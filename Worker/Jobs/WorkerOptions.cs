@@ -15,6 +15,14 @@ public sealed class WorkerOptions
     [Range(1, 3600)]
     public int ChatTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>Concurrent batch jobs per Worker process (each runs its own items concurrently too).</summary>
+    [Range(1, 100)]
+    public int BatchWorkerCount { get; set; } = 2;
+
+    /// <summary>Deadline of one batch run.</summary>
+    [Range(1, 86_400)]
+    public int BatchTimeoutSeconds { get; set; } = 1800;
+
     /// <summary>On SIGTERM, how long running jobs may take to finish before they are requeued.</summary>
     [Range(1, 600)]
     public int ShutdownGraceSeconds { get; set; } = 30;

@@ -1,16 +1,19 @@
 using System.Text.Json;
 using AspireLlm.Api.Jobs;
 using AspireLlm.Orchestration;
+using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Routing;
 using AspireLlm.Orchestration.Simulator;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace AspireLlm.UnitTests.Jobs;
 
 public sealed class JobRequestParserTests
 {
-    private readonly JobRequestParser _parser = new(new ModelCatalog(
-        Options.Create(new OrchestrationOptions()), Options.Create(new SimulatorOptions()), TimeProvider.System));
+    private readonly JobRequestParser _parser = new(
+        new ModelCatalog(Options.Create(new OrchestrationOptions()), Options.Create(new SimulatorOptions()), TimeProvider.System),
+        new ConfigurationBuilder().Build());
 
     private (JobRequest? Request, Dictionary<string, string[]> Errors) Parse(string json)
     {
@@ -28,12 +31,13 @@ public sealed class JobRequestParserTests
 
         Assert.Empty(errors);
         Assert.Equal("chat.completion", request!.Kind);
-        var options = request.ChatInput.ToChatOptions();
+        var input = request.Input.Deserialize<ChatCompletionInput>()!;
+        var options = input.ToChatOptions();
         Assert.Equal(0.2f, options.Temperature);
         Assert.Equal(50, options.MaxOutputTokens);
         Assert.Equal(7, options.Seed);
         Assert.Equal(["\n"], options.StopSequences!);
-        Assert.Equal(2, request.ChatInput.ToChatMessages().Count);
+        Assert.Equal(2, input.ToChatMessages().Count);
     }
 
     [Fact]
@@ -54,6 +58,33 @@ public sealed class JobRequestParserTests
     {
         var (_, errors) = Parse("""{"kind":"chat.completion","input":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"temperature":"hot"}}""");
         Assert.Contains("input.temperature", errors.Keys);
+    }
+
+    [Theory]
+    [InlineData("ftp://example.com/hook")]
+    [InlineData("http://127.0.0.1/hook")]
+    [InlineData("http://localhost:8080/hook")]
+    [InlineData("http://10.1.2.3/hook")]
+    [InlineData("http://169.254.169.254/latest/meta-data")]
+    [InlineData("http://[::1]/hook")]
+    [InlineData("https://user:pass@example.com/hook")]
+    [InlineData("not a url")]
+    public void Webhook_urls_to_private_or_odd_destinations_are_refused(string url)
+    {
+        var body = """{"kind":"chat.completion","webhook_url":"URL","input":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}}""";
+        var (_, errors) = Parse(body.Replace("URL", url));
+        Assert.Contains("webhook_url", errors.Keys);
+    }
+
+    [Fact]
+    public void Batch_requests_are_validated_item_by_item()
+    {
+        var (request, errors) = Parse("""
+            {"kind":"batch","input":{"max_concurrency":99,"requests":[{"model":"gpt-4o-mini","messages":[{"role":"user","content":"ok"}]},{"model":"nope","messages":[]}]}}
+            """);
+
+        Assert.Null(request);
+        Assert.Equal(["input.max_concurrency", "input.requests[1].messages", "input.requests[1].model"], errors.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]

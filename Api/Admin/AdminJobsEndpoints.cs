@@ -1,0 +1,35 @@
+using AspireLlm.Api.Errors;
+using AspireLlm.Api.Jobs;
+using AspireLlm.Orchestration.Jobs;
+using Hangfire;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AspireLlm.Api.Admin;
+
+/// <summary>Operators' actions on any tenant's jobs.</summary>
+internal static class AdminJobsEndpoints
+{
+    /// <summary>
+    /// Runs a failed or cancelled job again as a new run (charged and notified on its own). Other
+    /// states answer 409: a pending or running job is already on its way, a completed one is done.
+    /// </summary>
+    public static async Task<Results<Accepted<JobView>, ProblemHttpResult>> RetryAsync(
+        string id, JobStore store, IBackgroundJobClient client, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var jobId) || await store.GetAsync(jobId, cancellationToken) is not { } existing)
+        {
+            return Problems.NotFound($"No job '{id}' exists.");
+        }
+
+        var job = await store.RetryAsync(jobId, timeProvider.GetUtcNow(), cancellationToken);
+        if (job is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job cannot be retried",
+                detail: $"Job {jobId} is {existing.Status}; only failed or cancelled jobs can be retried.");
+        }
+
+        // If this enqueue is lost, the Worker's sweep enqueues the pending row.
+        await store.MarkDispatchedAsync(job.Id, JobQueue.Enqueue(client, job.Id, job.Kind), cancellationToken);
+        return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobView.From(job));
+    }
+}

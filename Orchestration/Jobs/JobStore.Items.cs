@@ -1,0 +1,48 @@
+using System.Text.Json;
+
+namespace AspireLlm.Orchestration.Jobs;
+
+/// <summary>One finished item of a batch run.</summary>
+public sealed record JobItem(int Index, string Status, JsonElement? Result, JsonElement? Error, int InputTokens, int OutputTokens);
+
+public sealed partial class JobStore
+{
+    /// <summary>Keeps a finished batch item; a repeated run of the same item keeps the first.</summary>
+    public async Task SaveItemAsync(Guid jobId, int run, JobItem item, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO job_items (job_id, run, item_index, status, result, error, input_tokens, output_tokens, completed_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (job_id, run, item_index) DO NOTHING
+            """);
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(run);
+        command.Parameters.AddWithValue(item.Index);
+        command.Parameters.AddWithValue(item.Status);
+        command.Parameters.Add(NullableJson(item.Result));
+        command.Parameters.Add(NullableJson(item.Error));
+        command.Parameters.AddWithValue(item.InputTokens);
+        command.Parameters.AddWithValue(item.OutputTokens);
+        command.Parameters.AddWithValue(now);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The items of this run that are already finished, by index.</summary>
+    public async Task<IReadOnlyDictionary<int, JobItem>> GetItemsAsync(Guid jobId, int run, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT item_index, status, result, error, input_tokens, output_tokens FROM job_items WHERE job_id = $1 AND run = $2
+            """);
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(run);
+        var items = new Dictionary<int, JobItem>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items[reader.GetInt32(0)] = new JobItem(
+                reader.GetInt32(0), reader.GetString(1), ParseJson(reader, 2), ParseJson(reader, 3), reader.GetInt32(4), reader.GetInt32(5));
+        }
+
+        return items;
+    }
+}

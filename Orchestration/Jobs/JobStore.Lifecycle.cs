@@ -1,0 +1,199 @@
+using System.Text.Json;
+using Npgsql;
+
+namespace AspireLlm.Orchestration.Jobs;
+
+public sealed partial class JobStore
+{
+    /// <summary>
+    /// Moves a pending (or interrupted processing) job to processing, counts the attempt and records
+    /// which worker runs it. Returns null when the job is already final: a repeated delivery then does nothing.
+    /// </summary>
+    public async Task<JobRecord?> TryStartAsync(Guid id, string worker, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            UPDATE jobs SET status = 'processing', attempts = attempts + 1, progress = GREATEST(progress, 10),
+                   current_step = 'running', started_at = COALESCE(started_at, $2), updated_at = $2, worker = $3,
+                   steps = steps || jsonb_build_array(jsonb_build_object('at', $2::timestamptz, 'step', 'running', 'worker', $3::text))
+            WHERE id = $1 AND status IN ('pending', 'processing')
+            RETURNING {Columns}
+            """);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(now);
+        command.Parameters.AddWithValue(worker);
+        return await ReadSingleAsync(command, cancellationToken);
+    }
+
+    /// <summary>Stores the result; charges and notifies once. False when another delivery finished it first.</summary>
+    public Task<bool> CompleteAsync(
+        JobRecord job, JsonElement result, JsonElement usage, UsageEntry charge, DateTimeOffset now, CancellationToken cancellationToken) =>
+        FinishAsync(job.Id, [JobStatus.Processing], JobStatus.Completed, result, usage, error: null, charge, now, cancellationToken);
+
+    /// <summary>Marks a job failed with an error the client can read, and notifies.</summary>
+    public Task<bool> FailAsync(Guid id, string code, string message, DateTimeOffset now, CancellationToken cancellationToken) =>
+        FinishAsync(id, [JobStatus.Pending, JobStatus.Processing], JobStatus.Failed, result: null, usage: null,
+            JsonSerializer.SerializeToElement(new { code, message }), charge: null, now, cancellationToken);
+
+    /// <summary>Ends a running job that observed its cancellation; what it used so far is still charged.</summary>
+    public Task<bool> MarkCancelledAsync(Guid id, JsonElement? usage, UsageEntry? charge, DateTimeOffset now, CancellationToken cancellationToken) =>
+        FinishAsync(id, [JobStatus.Processing], JobStatus.Cancelled, result: null, usage,
+            JsonSerializer.SerializeToElement(new { code = "cancelled", message = "The job was cancelled." }), charge, now, cancellationToken);
+
+    /// <summary>Cancels a job that has not started: it never will.</summary>
+    public Task<bool> CancelPendingAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken) =>
+        FinishAsync(id, [JobStatus.Pending], JobStatus.Cancelled, result: null, usage: null,
+            JsonSerializer.SerializeToElement(new { code = "cancelled", message = "The job was cancelled before it started." }),
+            charge: null, now, cancellationToken);
+
+    /// <summary>Asks the worker running the job to stop; false when the job is not running.</summary>
+    public async Task<bool> RequestCancelAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, $2), updated_at = $2,
+                   steps = steps || jsonb_build_array(jsonb_build_object('at', $2::timestamptz, 'step', 'cancel requested'))
+            WHERE id = $1 AND status = 'processing'
+            """);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(now);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Of the given running jobs, those whose cancellation was requested.</summary>
+    public async Task<IReadOnlyList<Guid>> CancelRequestedAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT id FROM jobs WHERE id = ANY($1) AND cancel_requested_at IS NOT NULL");
+        command.Parameters.AddWithValue(ids.ToArray());
+        var requested = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            requested.Add(reader.GetGuid(0));
+        }
+
+        return requested;
+    }
+
+    /// <summary>Returns a job to pending after a transient failure or a shutdown, before Hangfire runs it again.</summary>
+    public async Task RequeueAsync(Guid id, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE jobs SET status = 'pending', current_step = 'waiting to retry', updated_at = $3,
+                   steps = steps || jsonb_build_array(jsonb_build_object('at', $3::timestamptz, 'step', 'retry scheduled', 'reason', $2::text))
+            WHERE id = $1 AND status = 'processing'
+            """);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(reason);
+        command.Parameters.AddWithValue(now);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// An operator's retry of a failed or cancelled job: a new run, with its own charge and webhook.
+    /// Returns null when the job is not in a state that can be retried.
+    /// </summary>
+    public async Task<JobRecord?> RetryAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            UPDATE jobs SET status = 'pending', run = run + 1, attempts = 0, progress = 0, result = NULL, error = NULL,
+                   usage = NULL, hangfire_job_id = NULL, cancel_requested_at = NULL, completed_at = NULL, updated_at = $2,
+                   current_step = 'retried by an operator',
+                   steps = steps || jsonb_build_array(jsonb_build_object('at', $2::timestamptz, 'step', 'retried by an operator'))
+            WHERE id = $1 AND status IN ('failed', 'cancelled')
+            RETURNING {Columns}
+            """);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(now);
+        return await ReadSingleAsync(command, cancellationToken);
+    }
+
+    /// <summary>Progress of a running job, for pollers (events carry it live).</summary>
+    public async Task ReportProgressAsync(Guid id, int progress, string step, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE jobs SET progress = $2, current_step = $3, updated_at = $4 WHERE id = $1 AND status = 'processing'
+            """);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(Math.Clamp(progress, 0, 100));
+        command.Parameters.AddWithValue(step);
+        command.Parameters.AddWithValue(now);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The one way a job reaches a terminal state: the status change, the ledger row and the webhook
+    /// outbox row commit together, guarded by the job's current status. False (and nothing written)
+    /// when the job was not in one of <paramref name="from"/>.
+    /// </summary>
+    private async Task<bool> FinishAsync(
+        Guid id, string[] from, string status, JsonElement? result, JsonElement? usage, JsonElement? error,
+        UsageEntry? charge, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using var update = new NpgsqlCommand("""
+            UPDATE jobs SET status = $2, current_step = $2, result = $3, usage = $4, error = $5, completed_at = $6, updated_at = $6,
+                   progress = CASE WHEN $2 = 'completed' THEN 100 ELSE progress END,
+                   steps = steps || jsonb_build_array(jsonb_build_object('at', $6::timestamptz, 'step', $2))
+            WHERE id = $1 AND status = ANY($7)
+            RETURNING tenant_id, api_key_id, run
+            """, connection, transaction);
+        update.Parameters.AddWithValue(id);
+        update.Parameters.AddWithValue(status);
+        update.Parameters.Add(NullableJson(result));
+        update.Parameters.Add(NullableJson(usage));
+        update.Parameters.Add(NullableJson(error));
+        update.Parameters.AddWithValue(now);
+        update.Parameters.AddWithValue(from);
+
+        string tenantId;
+        Guid apiKeyId;
+        int run;
+        await using (var reader = await update.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return false;
+            }
+
+            (tenantId, apiKeyId, run) = (reader.GetString(0), reader.GetGuid(1), reader.GetInt32(2));
+        }
+
+        if (charge is not null)
+        {
+            await using var ledger = new NpgsqlCommand("""
+                INSERT INTO usage_ledger (tenant_id, api_key_id, job_id, run, model_alias, provider_model, input_tokens, output_tokens, cost, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                ON CONFLICT (job_id, run) WHERE job_id IS NOT NULL DO NOTHING
+                """, connection, transaction);
+            ledger.Parameters.AddWithValue(tenantId);
+            ledger.Parameters.AddWithValue(apiKeyId);
+            ledger.Parameters.AddWithValue(id);
+            ledger.Parameters.AddWithValue(run);
+            ledger.Parameters.AddWithValue(charge.ModelAlias);
+            ledger.Parameters.AddWithValue(charge.ProviderModel);
+            ledger.Parameters.AddWithValue(charge.InputTokens);
+            ledger.Parameters.AddWithValue(charge.OutputTokens);
+            ledger.Parameters.AddWithValue(charge.Cost);
+            ledger.Parameters.AddWithValue(now);
+            await ledger.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var webhook = new NpgsqlCommand("""
+            INSERT INTO webhook_deliveries (job_id, run, url, payload, status, next_attempt_at, created_at)
+            SELECT id, run, webhook_url,
+                   jsonb_build_object('id', id, 'object', 'job', 'kind', kind, 'status', status, 'result', result,
+                                      'error', error, 'usage', usage, 'created_at', created_at, 'completed_at', completed_at),
+                   'pending', $2, $2
+            FROM jobs WHERE id = $1 AND webhook_url IS NOT NULL
+            ON CONFLICT (job_id, run) DO NOTHING
+            """, connection, transaction);
+        webhook.Parameters.AddWithValue(id);
+        webhook.Parameters.AddWithValue(now);
+        await webhook.ExecuteNonQueryAsync(cancellationToken);
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using AspireLlm.Orchestration.Jobs;
+using Microsoft.Extensions.Options;
+
+namespace AspireLlm.Worker.Jobs;
+
+/// <summary>What a job body produced: the result to store and the usage to charge.</summary>
+internal sealed record JobOutcome(JsonElement Result, JsonElement Usage, UsageEntry Charge);
+
+/// <summary>What a job body may use while it runs: its token and a place to count usage as it goes.</summary>
+internal sealed class JobRunContext(JobRecord job, CancellationToken cancellationToken)
+{
+    public JobRecord Job { get; } = job;
+
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    /// <summary>Usage so far, charged if the job is cancelled before it finishes.</summary>
+    public UsageEntry? PartialUsage { get; set; }
+}
+
+/// <summary>
+/// The lifecycle every job kind shares: start (idempotently), run the body under its deadline, the
+/// worker's shutdown token and its cancellation, then end in exactly one of completed, failed or
+/// cancelled (charging and notifying once), or hand the job back to Hangfire for a retry.
+/// </summary>
+internal sealed partial class JobExecution(
+    JobStore store, JobReporter reporter, RunningJobs running, TimeProvider timeProvider, ILogger<JobExecution> logger)
+{
+    /// <summary>Identifies this process in the job's step log and <c>worker</c> column.</summary>
+    public static readonly string WorkerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    public async Task RunAsync(Guid jobId, TimeSpan timeout, Func<JobRunContext, Task<JobOutcome>> body, CancellationToken shutdown)
+    {
+        var job = await store.TryStartAsync(jobId, WorkerName, timeProvider.GetUtcNow(), shutdown);
+        if (job is null)
+        {
+            LogAlreadyFinal(logger, jobId);
+            return;
+        }
+
+        using var registration = running.Register(jobId);
+        await reporter.StatusAsync(jobId, JobStatus.Processing, attempt: job.Attempts);
+        if (job.CancelRequestedAt is not null)
+        {
+            // Cancelled while a worker that has since died was running it.
+            running.Cancel(jobId);
+        }
+
+        using var deadline = new CancellationTokenSource(timeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, deadline.Token, registration.Token);
+        var context = new JobRunContext(job, linked.Token);
+        try
+        {
+            var outcome = await body(context);
+            if (await store.CompleteAsync(job, outcome.Result, outcome.Usage, outcome.Charge, timeProvider.GetUtcNow(), CancellationToken.None))
+            {
+                await reporter.StatusAsync(jobId, JobStatus.Completed);
+            }
+        }
+        catch (Exception) when (registration.CancellationRequested)
+        {
+            var usage = context.PartialUsage;
+            var usageJson = usage is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(new
+            {
+                prompt_tokens = usage.InputTokens,
+                completion_tokens = usage.OutputTokens,
+                total_tokens = usage.InputTokens + usage.OutputTokens,
+            });
+            await store.MarkCancelledAsync(jobId, usageJson, usage, timeProvider.GetUtcNow(), CancellationToken.None);
+            LogCancelled(logger, jobId);
+            await reporter.FinalAsync(jobId);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            // The worker is shutting down: hand the job back so Hangfire requeues it for another run.
+            await store.RequeueAsync(jobId, "worker shutting down", timeProvider.GetUtcNow(), CancellationToken.None);
+            await reporter.StatusAsync(jobId, JobStatus.Pending);
+            throw;
+        }
+        catch (Exception exception) when (TransientFaults.IsTransient(exception, deadline.IsCancellationRequested)
+                                          && job.Attempts < IChatCompletionJob.MaxAttempts)
+        {
+            LogTransientFailure(logger, jobId, job.Attempts, exception.GetType().Name);
+            await store.RequeueAsync(jobId, TransientFaults.Describe(exception), timeProvider.GetUtcNow(), CancellationToken.None);
+            await reporter.StatusAsync(jobId, JobStatus.Pending);
+            throw;
+        }
+        catch (Exception exception)
+        {
+            var (code, message) = TransientFaults.ToError(exception, deadline.IsCancellationRequested);
+            LogFailed(logger, jobId, code, exception);
+            await store.FailAsync(jobId, code, message, timeProvider.GetUtcNow(), CancellationToken.None);
+            await reporter.FinalAsync(jobId);
+        }
+    }
+
+    [LoggerMessage(4001, LogLevel.Information, "Job {JobId} is already finished; this delivery does nothing.")]
+    private static partial void LogAlreadyFinal(ILogger logger, Guid jobId);
+
+    [LoggerMessage(4002, LogLevel.Warning, "Job {JobId} attempt {Attempt} hit a transient fault ({Fault}); it will be retried.")]
+    private static partial void LogTransientFailure(ILogger logger, Guid jobId, int attempt, string fault);
+
+    [LoggerMessage(4003, LogLevel.Warning, "Job {JobId} failed with {Code}.")]
+    private static partial void LogFailed(ILogger logger, Guid jobId, string code, Exception exception);
+
+    [LoggerMessage(4004, LogLevel.Information, "Job {JobId} was cancelled.")]
+    private static partial void LogCancelled(ILogger logger, Guid jobId);
+}

@@ -1,0 +1,50 @@
+using AspireLlm.Orchestration.Jobs;
+using AspireLlm.Orchestration.Jobs.Events;
+using StackExchange.Redis;
+
+namespace AspireLlm.Worker.Jobs;
+
+/// <summary>
+/// Publishes a job's events for live watchers. The job's state of record is in Postgres; events are
+/// the live view of it, so a Redis failure here is logged and the job carries on.
+/// </summary>
+internal sealed partial class JobReporter(JobEventLog events, JobStore store, TimeProvider timeProvider, ILogger<JobReporter> logger)
+{
+    public Task StatusAsync(Guid jobId, string status, int? attempt = null, System.Text.Json.JsonElement? error = null) =>
+        PublishAsync(jobId, JobEvent.ForStatus(status, timeProvider.GetUtcNow(), attempt, error));
+
+    public Task TokenAsync(Guid jobId, string text) =>
+        PublishAsync(jobId, new JobEvent(JobEvent.TokenType, timeProvider.GetUtcNow(), Text: text));
+
+    /// <summary>Stores progress for pollers and publishes it for watchers.</summary>
+    public async Task ProgressAsync(Guid jobId, int progress, string step, CancellationToken cancellationToken)
+    {
+        await store.ReportProgressAsync(jobId, progress, step, timeProvider.GetUtcNow(), cancellationToken);
+        await PublishAsync(jobId, new JobEvent(JobEvent.ProgressType, timeProvider.GetUtcNow(), Progress: progress, Step: step));
+    }
+
+    /// <summary>Publishes the job's final state as stored (status, and error if any).</summary>
+    public async Task FinalAsync(Guid jobId)
+    {
+        var job = await store.GetAsync(jobId, CancellationToken.None);
+        if (job is not null && JobStatus.IsFinal(job.Status))
+        {
+            await StatusAsync(jobId, job.Status, error: job.Error);
+        }
+    }
+
+    private async Task PublishAsync(Guid jobId, JobEvent jobEvent)
+    {
+        try
+        {
+            await events.AppendAsync(jobId, jobEvent);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            LogPublishFailed(logger, jobId, jobEvent.Type, exception);
+        }
+    }
+
+    [LoggerMessage(7001, LogLevel.Warning, "Could not publish a {EventType} event of job {JobId}.")]
+    private static partial void LogPublishFailed(ILogger logger, Guid jobId, string eventType, Exception exception);
+}

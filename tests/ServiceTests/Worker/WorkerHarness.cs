@@ -1,0 +1,104 @@
+extern alias worker;
+using System.Text.Json;
+using AspireLlm.Orchestration;
+using AspireLlm.Orchestration.Hashing;
+using AspireLlm.Orchestration.Jobs;
+using AspireLlm.Orchestration.Jobs.Events;
+using AspireLlm.Orchestration.Routing;
+using AspireLlm.Orchestration.Simulator;
+using AspireLlm.Tests.Shared;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using StackExchange.Redis;
+using BatchJob = worker::AspireLlm.Worker.Jobs.BatchJob;
+using ChatCompletionJob = worker::AspireLlm.Worker.Jobs.ChatCompletionJob;
+using JobExecution = worker::AspireLlm.Worker.Jobs.JobExecution;
+using JobReporter = worker::AspireLlm.Worker.Jobs.JobReporter;
+using RunningJobs = worker::AspireLlm.Worker.Jobs.RunningJobs;
+using WorkerOptions = worker::AspireLlm.Worker.Jobs.WorkerOptions;
+
+namespace AspireLlm.ServiceTests.Worker;
+
+/// <summary>The Worker's job classes wired as the Worker wires them, over the test Postgres and Redis.</summary>
+public sealed class WorkerHarness : IAsyncDisposable
+{
+    private WorkerHarness(NpgsqlDataSource dataSource, ConnectionMultiplexer redis)
+    {
+        DataSource = dataSource;
+        Redis = redis;
+        Store = new JobStore(dataSource);
+        Events = new JobEventLog(redis);
+    }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    public ConnectionMultiplexer Redis { get; }
+
+    public JobStore Store { get; }
+
+    public JobEventLog Events { get; }
+
+    internal RunningJobs Running { get; } = new();
+
+    public static async Task<WorkerHarness> CreateAsync(LocalInfrastructure infrastructure) =>
+        new(NpgsqlDataSource.Create(infrastructure.DatabaseConnectionString), await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString));
+
+    internal ChatCompletionJob ChatJob(SimulatorOptions? simulator = null, int timeoutSeconds = 60) =>
+        new(Execution(), Reporter(), Catalog(simulator), Options.Create(new WorkerOptions { ChatTimeoutSeconds = timeoutSeconds }), TimeProvider.System);
+
+    internal BatchJob BatchJob(SimulatorOptions? simulator = null) =>
+        new(Execution(), Reporter(), Store, Catalog(simulator), Options.Create(new WorkerOptions()), TimeProvider.System);
+
+    /// <summary>Creates a job row (and an API key for it) as the Api would.</summary>
+    public async Task<Guid> CreateJobAsync(object input, string kind = JobKinds.ChatCompletion, string? webhookUrl = null,
+        DateTimeOffset? createdAt = null, string? keyId = null)
+    {
+        var apiKeyId = keyId is null ? await CreateKeyAsync() : Guid.Parse(keyId);
+        var json = JsonSerializer.SerializeToElement(input);
+        var (job, _) = await Store.CreateAsync(
+            new NewJob(Guid.CreateVersion7(), "tenant-w", apiKeyId, kind, json, null, CanonicalJson.Hash(json),
+                createdAt ?? DateTimeOffset.UtcNow, webhookUrl),
+            CancellationToken.None);
+        return job.Id;
+    }
+
+    public static object ChatInput(string content) => new
+    {
+        model = "gpt-4o-mini",
+        messages = new[] { new { role = "user", content } },
+        temperature = 0,
+    };
+
+    public async Task<Guid> CreateKeyAsync()
+    {
+        var keyId = Guid.NewGuid();
+        await using var command = DataSource.CreateCommand("""
+            INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, created_at) VALUES ($1, 'tenant-w', 'worker test', 'sk-llm-test', $2, now())
+            """);
+        command.Parameters.AddWithValue(keyId);
+        command.Parameters.AddWithValue(keyId.ToByteArray());
+        await command.ExecuteNonQueryAsync();
+        return keyId;
+    }
+
+    public async Task<long> CountAsync(string sql, Guid jobId)
+    {
+        await using var command = DataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue(jobId);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        await Redis.DisposeAsync();
+    }
+
+    private JobReporter Reporter() => new(Events, Store, TimeProvider.System, NullLogger<JobReporter>.Instance);
+
+    private JobExecution Execution() => new(Store, Reporter(), Running, TimeProvider.System, NullLogger<JobExecution>.Instance);
+
+    private static ModelCatalog Catalog(SimulatorOptions? simulator) =>
+        new(Options.Create(new OrchestrationOptions()), Options.Create(simulator ?? new SimulatorOptions()), TimeProvider.System);
+}
