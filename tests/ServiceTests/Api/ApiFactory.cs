@@ -27,6 +27,8 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
         builder.UseSetting("ConnectionStrings:cache", redisConnectionString);
         builder.UseSetting("Admin:BootstrapKey", AdminKey);
         builder.UseSetting("Api:MaxRequestBodyBytes", MaxBodyBytes.ToString());
+        // Tests deliver webhooks to receivers on loopback.
+        builder.UseSetting("Webhooks:AllowPrivateNetworks", "true");
     }
 
     /// <summary>A client acting with a new key of <paramref name="tenant"/>.</summary>
