@@ -52,11 +52,29 @@ public sealed class JobPathTests(AppFixture fixture, ITestOutputHelper output)
         output.WriteLine("Statuses seen: " + string.Join(" → ", statuses));
         Assert.Equal("completed", statuses[^1]);
         Assert.Equal(statuses, new[] { "pending", "processing", "completed" }.Where(statuses.Contains));
-        Assert.Equal(["accepted", "calling model", "completed"], job.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("step").GetString()));
+        Assert.Equal(["accepted", "running", "completed"], job.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("step").GetString()));
         var message = job.GetProperty("result").GetProperty("choices")[0].GetProperty("message");
         Assert.Equal(SimulatorGolden.HelloThere, message.GetProperty("content").GetString());
         Assert.Equal(100, job.GetProperty("progress").GetInt32());
         Assert.Equal(SimulatorGolden.HelloThere.Split(' ').Length, job.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task Job_events_stream_from_the_worker_process_through_redis_to_the_api()
+    {
+        using var client = fixture.CreateApiClient();
+        using var accepted = await client.PostAsync("/v1/jobs", Json(HelloJob));
+        var location = accepted.Headers.Location!.OriginalString;
+
+        using var response = await client.GetAsync(location + "/events", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new SseReader(await response.Content.ReadAsStreamAsync());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var events = await reader.ReadToEndAsync(timeout.Token);
+
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Id));
+        Assert.Equal("pending", events[0].Data.GetProperty("status").GetString());
+        Assert.Equal(SimulatorGolden.HelloThere, string.Concat(events.Where(e => e.Type == "token").Select(e => e.Data.GetProperty("text").GetString())));
+        Assert.Equal("completed", events[^1].Data.GetProperty("status").GetString());
     }
 
     [Fact]
