@@ -1,7 +1,6 @@
 using AspireLlm.Api.Errors;
 using AspireLlm.Api.Jobs;
 using AspireLlm.Orchestration.Jobs;
-using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AspireLlm.Api.Admin;
@@ -14,7 +13,7 @@ internal static class AdminJobsEndpoints
     /// states answer 409: a pending or running job is already on its way, a completed one is done.
     /// </summary>
     public static async Task<Results<Accepted<JobView>, ProblemHttpResult>> RetryAsync(
-        string id, JobStore store, IBackgroundJobClient client, TimeProvider timeProvider, CancellationToken cancellationToken)
+        string id, JobStore store, JobNotifications notifications, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(id, out var jobId) || await store.GetAsync(jobId, cancellationToken) is not { } existing)
         {
@@ -28,8 +27,8 @@ internal static class AdminJobsEndpoints
                 detail: $"Job {jobId} is {existing.Status}; only failed or cancelled jobs can be retried.");
         }
 
-        // If this enqueue is lost, the Worker's sweep enqueues the pending row.
-        await store.MarkDispatchedAsync(job.Id, JobQueue.Enqueue(client, job.Id, job.Kind), cancellationToken);
+        // The retried row's NOTIFY wakes the Workers' dispatchers, which queue it again.
+        await notifications.StatusAsync(job.Id, JobStatus.Pending);
         return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobView.From(job));
     }
 }

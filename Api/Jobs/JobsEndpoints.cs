@@ -20,7 +20,7 @@ public static class JobsEndpoints
     }
 
     internal static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> CreateAsync(
-        HttpContext context, JobRequestParser parser, JobStore store, JobDispatcher dispatcher,
+        HttpContext context, JobRequestParser parser, JobStore store, JobNotifications notifications,
         TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
@@ -60,7 +60,8 @@ public static class JobsEndpoints
 
             if (created)
             {
-                await dispatcher.DispatchAsync(stored, cancellationToken);
+                // The stream's first event, so a watcher sees the job from its acceptance on.
+                await notifications.StatusAsync(stored.Id, JobStatus.Pending);
             }
             else
             {

@@ -100,7 +100,7 @@ public sealed partial class JobStore
                    current_step = 'retried by an operator',
                    steps = steps || jsonb_build_array(jsonb_build_object('at', $2::timestamptz, 'step', 'retried by an operator'))
             WHERE id = $1 AND status IN ('failed', 'cancelled')
-            RETURNING {Columns}
+            RETURNING {Columns}, pg_notify('{DispatchChannel}', '')
             """);
         command.Parameters.AddWithValue(id);
         command.Parameters.AddWithValue(now);

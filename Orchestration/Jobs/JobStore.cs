@@ -22,12 +22,15 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<(JobRecord Job, bool Created)> CreateAsync(NewJob job, CancellationToken cancellationToken)
     {
+        // The NOTIFY is delivered on commit: the workers' dispatchers wake and put the job on its queue.
         await using var command = dataSource.CreateCommand($"""
-            INSERT INTO jobs (id, tenant_id, api_key_id, kind, status, steps, input, idempotency_key, request_hash, created_at, updated_at, webhook_url)
-            VALUES ($1, $2, $3, $4, 'pending', jsonb_build_array(jsonb_build_object('at', $7::timestamptz, 'step', 'accepted')),
-                    $5, $6, $8, $7, $7, $9)
-            ON CONFLICT (api_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            RETURNING {Columns}
+            WITH inserted AS (
+                INSERT INTO jobs (id, tenant_id, api_key_id, kind, status, steps, input, idempotency_key, request_hash, created_at, updated_at, webhook_url)
+                VALUES ($1, $2, $3, $4, 'pending', jsonb_build_array(jsonb_build_object('at', $7::timestamptz, 'step', 'accepted')),
+                        $5, $6, $8, $7, $7, $9)
+                ON CONFLICT (api_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                RETURNING {Columns})
+            SELECT inserted.*, pg_notify('{DispatchChannel}', '') FROM inserted
             """);
         command.Parameters.AddWithValue(job.Id);
         command.Parameters.AddWithValue(job.TenantId);
@@ -51,16 +54,6 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         existing.Parameters.AddWithValue(job.IdempotencyKey!);
         return (await ReadSingleAsync(existing, cancellationToken)
             ?? throw new InvalidOperationException("The idempotent job vanished between insert and read."), false);
-    }
-
-    /// <summary>Records the Hangfire id once the job is enqueued; the dispatcher skips dispatched rows.</summary>
-    public async Task MarkDispatchedAsync(Guid id, string hangfireJobId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            "UPDATE jobs SET hangfire_job_id = $2 WHERE id = $1 AND hangfire_job_id IS NULL");
-        command.Parameters.AddWithValue(id);
-        command.Parameters.AddWithValue(hangfireJobId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>A job as its owner may see it: another tenant's id reads as not found.</summary>
@@ -87,20 +80,24 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         return await ReadAllAsync(command, cancellationToken);
     }
 
+    /// <summary>The Postgres NOTIFY channel that wakes the dispatchers when a job row needs a queue entry.</summary>
+    public const string DispatchChannel = "aspirellm_dispatch";
+
     /// <summary>
-    /// Enqueues pending jobs whose enqueue never happened (the accepting process died between the
-    /// insert and the enqueue). Rows are locked with SKIP LOCKED so two dispatchers never enqueue one
-    /// row twice; a duplicate enqueue would still be harmless because jobs are idempotent.
+    /// Puts pending jobs that have no queue entry yet on their Hangfire queue, oldest first, and records
+    /// the Hangfire id in the same transaction. Rows are locked with SKIP LOCKED so two dispatchers never
+    /// enqueue one row twice; should a commit fail after an enqueue, the job runs twice at most, which
+    /// its idempotency makes harmless. Returns how many rows were dispatched.
     /// </summary>
-    public async Task<int> DispatchStrandedAsync(
+    public async Task<int> DispatchPendingAsync(
         DateTimeOffset olderThan, Func<Guid, string, string> enqueue, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var select = new NpgsqlCommand("""
             SELECT id, kind FROM jobs
-            WHERE hangfire_job_id IS NULL AND status = 'pending' AND created_at < $1
-            ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED
+            WHERE hangfire_job_id IS NULL AND status = 'pending' AND created_at <= $1
+            ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED
             """, connection, transaction);
         select.Parameters.AddWithValue(olderThan);
 

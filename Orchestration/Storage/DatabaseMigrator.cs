@@ -15,16 +15,21 @@ public static class DatabaseMigrator
 
     public static void Migrate(string connectionString, TextWriter log)
     {
-        EnsureDatabase.For.PostgresqlDatabase(connectionString);
+        if (log == TextWriter.Null)
+        {
+            EnsureDatabase.For.PostgresqlDatabase(connectionString, new DbUp.Engine.Output.NoOpUpgradeLog());
+        }
+        else
+        {
+            EnsureDatabase.For.PostgresqlDatabase(connectionString);
+        }
 
-        var upgrade = DeployChanges.To
+        var upgrader = DeployChanges.To
             .PostgresqlDatabase(connectionString)
             .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly,
                 name => name.Contains(".Storage.Migrations.", StringComparison.Ordinal))
-            .WithTransactionPerScript()
-            .LogToConsole()
-            .Build()
-            .PerformUpgrade();
+            .WithTransactionPerScript();
+        var upgrade = (log == TextWriter.Null ? upgrader.LogToNowhere() : upgrader.LogToConsole()).Build().PerformUpgrade();
 
         if (!upgrade.Successful)
         {

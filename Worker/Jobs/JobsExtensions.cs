@@ -26,7 +26,7 @@ internal static class JobsExtensions
         builder.Services.AddSingleton<JobExecution>();
         builder.Services.AddTransient<IChatCompletionJob, ChatCompletionJob>();
         builder.Services.AddTransient<IBatchJob, BatchJob>();
-        builder.Services.AddHostedService<StrandedJobSweeper>();
+        builder.Services.AddHostedService<JobDispatcher>();
         builder.Services.AddHostedService<CancellationListener>();
 
         builder.Services.AddHangfire((services, configuration) => configuration

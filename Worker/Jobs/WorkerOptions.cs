@@ -31,7 +31,10 @@ public sealed class WorkerOptions
     [Range(5, 3600)]
     public int InvisibilityTimeoutSeconds { get; set; } = 60;
 
-    /// <summary>How often pending jobs whose enqueue never happened are looked for.</summary>
+    /// <summary>
+    /// How often the dispatcher sweeps for jobs without a queue entry when no notification woke it
+    /// (notifications are missed only while it reconnects to Postgres).
+    /// </summary>
     [Range(1, 3600)]
-    public int DispatchSweepSeconds { get; set; } = 10;
+    public int DispatchSweepSeconds { get; set; } = 5;
 }

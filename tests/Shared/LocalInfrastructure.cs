@@ -9,7 +9,7 @@ namespace AspireLlm.Tests.Shared;
 /// machine without containers (the launch code is linked from AppHost/LocalProcesses), with the
 /// schema migrated. One instance serves a whole test collection.
 /// </summary>
-public sealed class LocalInfrastructure : IAsyncLifetime
+public sealed partial class LocalInfrastructure : IAsyncDisposable
 {
     private readonly List<ServerProcess> _servers = [];
 
@@ -19,7 +19,7 @@ public sealed class LocalInfrastructure : IAsyncLifetime
 
     public string RedisConnectionString { get; private set; } = "";
 
-    public async Task InitializeAsync()
+    public async Task StartAsync()
     {
         Directory = CreateRunDirectory();
 
@@ -38,7 +38,7 @@ public sealed class LocalInfrastructure : IAsyncLifetime
         DatabaseMigrator.Migrate(DatabaseConnectionString, TextWriter.Null);
     }
 
-    public Task DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
         foreach (var server in _servers)
@@ -54,7 +54,7 @@ public sealed class LocalInfrastructure : IAsyncLifetime
         {
         }
 
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>A per-run directory the postgres user can reach when the tests run as root.</summary>

@@ -39,24 +39,6 @@ public sealed class JobsEndpointsTests(LocalInfrastructure infrastructure) : IAs
     }
 
     [Fact]
-    public async Task Accepted_job_is_on_the_hangfire_queue_of_its_kind()
-    {
-        using var client = await _factory.CreateTenantClientAsync("tenant-a");
-        using var response = await client.PostJobAsync(JobRequests.Chat("queued?"));
-        var id = (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
-
-        await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""
-            SELECT q.queue FROM jobs j
-            JOIN hangfire.jobqueue q ON q.jobid = j.hangfire_job_id::bigint
-            WHERE j.id = $1
-            """, connection);
-        command.Parameters.AddWithValue(id);
-        Assert.Equal("chat", await command.ExecuteScalarAsync());
-    }
-
-    [Fact]
     public async Task Same_idempotency_key_and_body_returns_the_first_job()
     {
         using var client = await _factory.CreateTenantClientAsync("tenant-a");

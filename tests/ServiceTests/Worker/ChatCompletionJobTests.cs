@@ -117,13 +117,13 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
     }
 
     [Fact]
-    public async Task Stranded_rows_are_enqueued_once_by_the_sweep()
+    public async Task Pending_rows_are_dispatched_once()
     {
-        var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("never enqueued"), createdAt: DateTimeOffset.UtcNow.AddMinutes(-1));
+        var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("dispatch me"), createdAt: DateTimeOffset.UtcNow.AddMinutes(-1));
         var enqueued = new List<Guid>();
 
-        await _worker.Store.DispatchStrandedAsync(DateTimeOffset.UtcNow, (jobId, _) => { enqueued.Add(jobId); return "hf-" + jobId; }, CancellationToken.None);
-        await _worker.Store.DispatchStrandedAsync(DateTimeOffset.UtcNow, (jobId, _) => { enqueued.Add(jobId); return "hf-" + jobId; }, CancellationToken.None);
+        await _worker.Store.DispatchPendingAsync(DateTimeOffset.UtcNow, (jobId, _) => { enqueued.Add(jobId); return "hf-" + jobId; }, CancellationToken.None);
+        await _worker.Store.DispatchPendingAsync(DateTimeOffset.UtcNow, (jobId, _) => { enqueued.Add(jobId); return "hf-" + jobId; }, CancellationToken.None);
 
         Assert.Single(enqueued, id);
         Assert.Equal("hf-" + id, (await _worker.Store.GetAsync(id, CancellationToken.None))!.HangfireJobId);

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using AspireLlm.Bench;
+using AspireLlm.Tests.Shared;
+using Npgsql;
+
+// The async job path under load: POST /v1/jobs latency at N concurrent submitters (against GET /alive
+// on the same Api as the baseline), jobs completed per second by the workers, and pick-up latency on
+// an idle system and under load. Real Postgres, Redis, Api and Worker processes; simulator at zero latency.
+var duration = TimeSpan.FromSeconds(Argument("--duration", 15));
+var concurrency = Argument("--concurrency", 50);
+var workers = Argument("--workers", 2);
+const string AdminKey = "bench-admin-key-0123456789abcdef";
+
+Console.WriteLine($"Jobs benchmark: {concurrency} submitters for {duration.TotalSeconds:F0} s, {workers} worker processes, " +
+                  $"{Environment.ProcessorCount} cores, Release, simulator at zero latency.");
+
+await using var infrastructure = new LocalInfrastructure();
+await infrastructure.StartAsync();
+
+using var probe = new HttpClient();
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2 }) { Timeout = TimeSpan.FromSeconds(30) };
+using var api = ServiceProcess.Start("Api", infrastructure, new Dictionary<string, string> { ["Admin:BootstrapKey"] = AdminKey });
+var workerProcesses = Enumerable.Range(0, workers)
+    .Select(_ => ServiceProcess.Start("Worker", infrastructure, new Dictionary<string, string>())).ToList();
+try
+{
+    await api.WaitHealthyAsync(probe);
+    foreach (var worker in workerProcesses)
+    {
+        await worker.WaitHealthyAsync(probe);
+    }
+
+    http.BaseAddress = api.BaseAddress;
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+    var submitted = new ConcurrentBag<Guid>();
+    var body = """{"kind":"chat.completion","input":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello there"}],"temperature":0}}""";
+
+    async Task<bool> SubmitAsync(HttpClient client)
+    {
+        using var response = await client.PostAsync("/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+        if (!response.IsSuccessStatusCode)
+        {
+            return false;
+        }
+
+        submitted.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid());
+        return true;
+    }
+
+    // Warm up JIT, pools and connections, then measure pick-up on an idle system, one job at a time.
+    await LoadDriver.RunAsync(concurrency, TimeSpan.FromSeconds(3), SubmitAsync, http);
+    await WaitForAllAsync(infrastructure, [.. submitted]);
+    submitted.Clear();
+    for (var i = 0; i < 40; i++)
+    {
+        await SubmitAsync(http);
+        await Task.Delay(100);
+    }
+
+    await WaitForAllAsync(infrastructure, [.. submitted]);
+    var idlePickup = await PickupPercentilesAsync(infrastructure, [.. submitted]);
+    submitted.Clear();
+
+    var baseline = await LoadDriver.RunAsync(concurrency, duration, async client =>
+    {
+        using var response = await client.GetAsync("/alive");
+        return response.IsSuccessStatusCode;
+    }, http);
+
+    var cpuBefore = api.CpuTime();
+    var load = await LoadDriver.RunAsync(concurrency, duration, SubmitAsync, http);
+    var apiCpu = api.CpuTime() - cpuBefore;
+    var ids = submitted.ToArray();
+    await WaitForAllAsync(infrastructure, ids);
+    var throughput = await ThroughputAsync(infrastructure, ids);
+    var loadPickup = await PickupPercentilesAsync(infrastructure, ids);
+
+    Console.WriteLine();
+    Console.WriteLine("| measure | value | target |");
+    Console.WriteLine("|---|---|---|");
+    Console.WriteLine($"| baseline GET /alive, {concurrency} conns: p50 / p99 | {baseline.Percentile(50):F2} / {baseline.Percentile(99):F2} ms ({baseline.PerSecond:F0} req/s) | |");
+    Console.WriteLine($"| POST /v1/jobs, {concurrency} submitters: p50 / p99 | {load.Percentile(50):F2} / {load.Percentile(99):F2} ms ({load.PerSecond:F0} req/s, {load.Failures} failed) | p99 ≤ 15 ms |");
+    Console.WriteLine($"| POST /v1/jobs p99 ÷ baseline p99 | {load.Percentile(99) / baseline.Percentile(99):F1}× | |");
+    Console.WriteLine($"| Api CPU time per POST | {apiCpu.TotalMicroseconds / load.Count:F0} µs | |");
+    Console.WriteLine($"| jobs completed per second ({ids.Length} jobs, {workers} workers) | {throughput:F0} /s | ≥ 200 /s |");
+    Console.WriteLine($"| pick-up latency, idle: p50 / p99 | {idlePickup.P50:F1} / {idlePickup.P99:F1} ms | p50 ≤ 100 ms |");
+    Console.WriteLine($"| pick-up latency under load: p50 / p99 | {loadPickup.P50:F1} / {loadPickup.P99:F1} ms | |");
+    Console.WriteLine($"| peak RSS: Api / each Worker | {api.PeakRssMiB():F0} / {string.Join(", ", workerProcesses.Select(w => w.PeakRssMiB().ToString("F0")))} MiB | |");
+    Console.WriteLine($"| CPU: Api / Workers (whole run) | {api.CpuTime().TotalSeconds:F1} / {string.Join(", ", workerProcesses.Select(w => w.CpuTime().TotalSeconds.ToString("F1")))} s | |");
+}
+finally
+{
+    foreach (var worker in workerProcesses)
+    {
+        worker.Dispose();
+    }
+}
+
+static int Argument(string name, int fallback)
+{
+    var args = Environment.GetCommandLineArgs();
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1]) : fallback;
+}
+
+static async Task WaitForAllAsync(LocalInfrastructure infrastructure, Guid[] ids)
+{
+    await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString);
+    await connection.OpenAsync();
+    var deadline = DateTime.UtcNow.AddMinutes(5);
+    while (DateTime.UtcNow < deadline)
+    {
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM jobs WHERE id = ANY($1) AND status NOT IN ('completed', 'failed', 'cancelled')", connection);
+        command.Parameters.AddWithValue(ids);
+        if ((long)(await command.ExecuteScalarAsync())! == 0)
+        {
+            return;
+        }
+
+        await Task.Delay(100);
+    }
+
+    throw new TimeoutException("Jobs did not finish within 5 minutes.");
+}
+
+static async Task<double> ThroughputAsync(LocalInfrastructure infrastructure, Guid[] ids)
+{
+    await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString);
+    await connection.OpenAsync();
+    await using var command = new NpgsqlCommand(
+        "SELECT count(*) FILTER (WHERE status = 'completed') / EXTRACT(EPOCH FROM max(completed_at) - min(created_at))::float8 FROM jobs WHERE id = ANY($1)", connection);
+    command.Parameters.AddWithValue(ids);
+    return (double)(await command.ExecuteScalarAsync())!;
+}
+
+static async Task<(double P50, double P99)> PickupPercentilesAsync(LocalInfrastructure infrastructure, Guid[] ids)
+{
+    await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString);
+    await connection.OpenAsync();
+    await using var command = new NpgsqlCommand("""
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM started_at - created_at)),
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM started_at - created_at))
+        FROM jobs WHERE id = ANY($1)
+        """, connection);
+    command.Parameters.AddWithValue(ids);
+    await using var reader = await command.ExecuteReaderAsync();
+    await reader.ReadAsync();
+    return (reader.GetDouble(0) * 1000, reader.GetDouble(1) * 1000);
+}

@@ -1,0 +1,66 @@
+extern alias worker;
+using System.Diagnostics;
+using AspireLlm.Orchestration.Jobs;
+using AspireLlm.ServiceTests.Api;
+using AspireLlm.Tests.Shared;
+using Hangfire;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using JobDispatcher = worker::AspireLlm.Worker.Jobs.JobDispatcher;
+using WorkerOptions = worker::AspireLlm.Worker.Jobs.WorkerOptions;
+
+namespace AspireLlm.ServiceTests.Worker;
+
+/// <summary>The Api commits a job row; the Worker's dispatcher, woken by NOTIFY, queues it on its kind's queue.</summary>
+[Collection(ServiceCollection.Name)]
+public sealed class JobDispatcherTests(LocalInfrastructure infrastructure) : IAsyncLifetime
+{
+    private readonly ApiFactory _api = new(infrastructure);
+    private WorkerHarness _worker = null!;
+
+    public async Task InitializeAsync() => _worker = await WorkerHarness.CreateAsync(infrastructure);
+
+    public async Task DisposeAsync()
+    {
+        await _worker.DisposeAsync();
+        await _api.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("chat.completion", "chat")]
+    [InlineData("batch", "batch")]
+    public async Task An_accepted_job_is_queued_on_its_kinds_queue_at_once(string kind, string queue)
+    {
+        var storage = HangfireStorage.Create(_worker.DataSource, TimeSpan.FromMinutes(1));
+        using var dispatcher = new JobDispatcher(_worker.DataSource, _worker.Store, new BackgroundJobClient(storage),
+            Options.Create(new WorkerOptions { DispatchSweepSeconds = 600 }), TimeProvider.System, NullLogger<JobDispatcher>.Instance);
+        await dispatcher.StartAsync(CancellationToken.None);
+        await Task.Delay(200); // let it LISTEN, so that only the notification can explain a prompt dispatch
+
+        using var client = await _api.CreateTenantClientAsync("tenant-dispatch");
+        var body = JobRequests.Chat("queue me");
+        if (kind == "batch")
+        {
+            body = new System.Text.Json.Nodes.JsonObject
+            {
+                ["kind"] = "batch",
+                ["input"] = new System.Text.Json.Nodes.JsonObject { ["requests"] = new System.Text.Json.Nodes.JsonArray(JobRequests.Chat("item")["input"]!.DeepClone()) },
+            };
+        }
+
+        var accepted = Stopwatch.StartNew();
+        using var response = await client.PostJobAsync(body);
+        var id = (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
+        await ChatCompletionJobTests.WaitUntilAsync(async () => (await _worker.Store.GetAsync(id, CancellationToken.None))!.HangfireJobId is not null);
+        accepted.Stop();
+        await dispatcher.StopAsync(CancellationToken.None);
+
+        Assert.True(accepted.Elapsed < TimeSpan.FromSeconds(3), $"dispatch took {accepted.Elapsed} with the sweep at 10 minutes");
+        await using var command = _worker.DataSource.CreateCommand("""
+            SELECT q.queue FROM jobs j JOIN hangfire.jobqueue q ON q.jobid = j.hangfire_job_id::bigint WHERE j.id = $1
+            """);
+        command.Parameters.AddWithValue(id);
+        Assert.Equal(queue, await command.ExecuteScalarAsync());
+    }
+}
