@@ -5,12 +5,13 @@ using AspireLlm.Api.Errors;
 using AspireLlm.Api.Jobs;
 using AspireLlm.Api.Models;
 using AspireLlm.Orchestration;
+using AspireLlm.Orchestration.Storage;
 using AspireLlm.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource(ResourceNames.Database);
+builder.AddNpgsqlDataSource(ResourceNames.Database, configureDataSourceBuilder: DatabaseTuning.Configure);
 builder.AddRedisClient(ResourceNames.Redis);
 builder.AddOrchestration();
 builder.AddApiKeys();

@@ -1,4 +1,5 @@
 using AspireLlm.Orchestration;
+using AspireLlm.Orchestration.Storage;
 using AspireLlm.ServiceDefaults;
 using AspireLlm.Worker.Jobs;
 using AspireLlm.Worker.Migrations;
@@ -13,7 +14,7 @@ if (args is ["migrate", ..])
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource(ResourceNames.Database);
+builder.AddNpgsqlDataSource(ResourceNames.Database, configureDataSourceBuilder: DatabaseTuning.Configure);
 builder.AddRedisClient(ResourceNames.Redis);
 builder.AddOrchestration();
 builder.AddJobProcessing();

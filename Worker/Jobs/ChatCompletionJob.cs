@@ -25,6 +25,7 @@ internal sealed class ChatCompletionJob(
 
         var updates = new List<ChatResponseUpdate>();
         var chunks = 0;
+        var tokens = new TokenCoalescer(timeProvider);
         await foreach (var update in client.GetStreamingResponseAsync(input.ToChatMessages(), input.ToChatOptions(), context.CancellationToken))
         {
             updates.Add(update);
@@ -32,8 +33,16 @@ internal sealed class ChatCompletionJob(
             {
                 chunks++;
                 context.PartialUsage = new UsageEntry(alias, update.ModelId ?? alias, estimatedInput, chunks, Cost: 0m);
-                await reporter.TokenAsync(context.Job.Id, update.Text);
+                if (tokens.Add(update.Text) is { } text)
+                {
+                    await reporter.TokenAsync(context.Job.Id, text);
+                }
             }
+        }
+
+        if (tokens.Flush() is { } rest)
+        {
+            await reporter.TokenAsync(context.Job.Id, rest);
         }
 
         var completion = ChatCompletionResult.From(updates.ToChatResponse(), alias, timeProvider.GetUtcNow());

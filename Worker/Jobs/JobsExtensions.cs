@@ -29,6 +29,8 @@ internal static class JobsExtensions
         builder.Services.AddHostedService<JobDispatcher>();
         builder.Services.AddHostedService<CancellationListener>();
 
+        // Our jobs are culture-invariant; capturing the culture costs two parameter rows per job.
+        GlobalJobFilters.Filters.Remove(typeof(CaptureCultureAttribute));
         builder.Services.AddHangfire((services, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseRecommendedSerializerSettings()

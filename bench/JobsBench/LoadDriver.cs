@@ -30,6 +30,44 @@ internal static class LoadDriver
     }
 }
 
+internal static class PacedLoadDriver
+{
+    /// <summary>
+    /// Open loop: N callers together send <paramref name="perSecond"/> requests a second on a fixed
+    /// schedule, whatever the latency, so the latency measured is that of a system that keeps up.
+    /// </summary>
+    public static async Task<LoadResult> RunAsync(int concurrency, double perSecond, TimeSpan duration, Func<HttpClient, Task<bool>> call, HttpClient http)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var failures = 0;
+        var interval = TimeSpan.FromSeconds(concurrency / perSecond);
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async caller =>
+        {
+            var next = TimeSpan.FromSeconds(interval.TotalSeconds * caller / concurrency);
+            while (next < duration)
+            {
+                var wait = next - Stopwatch.GetElapsedTime(started);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait);
+                }
+
+                var begin = Stopwatch.GetTimestamp();
+                if (!await call(http))
+                {
+                    Interlocked.Increment(ref failures);
+                }
+
+                latencies.Add(Stopwatch.GetElapsedTime(begin).TotalMilliseconds);
+                next += interval;
+            }
+        }));
+
+        return new LoadResult([.. latencies.Order()], failures, Stopwatch.GetElapsedTime(started));
+    }
+}
+
 internal sealed record LoadResult(double[] SortedLatenciesMs, int Failures, TimeSpan Elapsed)
 {
     public int Count => SortedLatenciesMs.Length;

@@ -63,11 +63,40 @@ internal sealed class ServiceProcess : IDisposable
     }
 
     /// <summary>User plus system CPU time so far, from /proc/PID/stat (clock ticks of 10 ms).</summary>
-    public TimeSpan CpuTime()
+    public TimeSpan CpuTime() => CpuTimeOf(_process.Id);
+
+    public static TimeSpan CpuTimeOf(int pid)
     {
-        var fields = File.ReadAllText($"/proc/{_process.Id}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var ticks = long.Parse(fields[11]) + long.Parse(fields[12]);
-        return TimeSpan.FromMilliseconds(ticks * 10);
+        try
+        {
+            var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return TimeSpan.FromMilliseconds((long.Parse(fields[11]) + long.Parse(fields[12])) * 10);
+        }
+        catch (IOException)
+        {
+            return TimeSpan.Zero; // the process ended
+        }
+    }
+
+    /// <summary>CPU time of every process whose command line contains <paramref name="marker"/> (e.g. a data directory).</summary>
+    public static TimeSpan CpuTimeOfProcessesMatching(string marker) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(Path.GetFileName)
+            .Where(name => int.TryParse(name, out _))
+            .Select(name => (Pid: int.Parse(name!), CommandLine: SafeRead($"/proc/{name}/cmdline")))
+            .Where(process => process.CommandLine.Contains(marker, StringComparison.Ordinal))
+            .Aggregate(TimeSpan.Zero, (total, process) => total + CpuTimeOf(process.Pid));
+
+    private static string SafeRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     /// <summary>Peak resident memory (VmHWM) in MiB.</summary>

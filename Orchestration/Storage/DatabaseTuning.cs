@@ -1,0 +1,18 @@
+using Npgsql;
+
+namespace AspireLlm.Orchestration.Storage;
+
+/// <summary>Data-source settings both services share, whatever connection string Aspire hands them.</summary>
+public static class DatabaseTuning
+{
+    /// <summary>
+    /// Npgsql's automatic preparation: statements run over and over (ours and Hangfire's, which sends
+    /// unprepared SQL through Dapper) are parsed and planned once per connection instead of on every
+    /// call. Measured with bench/run-jobs-bench.sh; Postgres CPU per job is the first limit on throughput.
+    /// </summary>
+    public static void Configure(NpgsqlDataSourceBuilder builder)
+    {
+        builder.ConnectionStringBuilder.MaxAutoPrepare = 128;
+        builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+    }
+}
