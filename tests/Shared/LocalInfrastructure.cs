@@ -12,6 +12,9 @@ namespace AspireLlm.Tests.Shared;
 public sealed partial class LocalInfrastructure : IAsyncDisposable
 {
     private readonly List<ServerProcess> _servers = [];
+    private AppHost.LocalProcesses.ProcessLaunch? _postgresLaunch;
+    private ServerProcess? _postgres;
+    private string _maintenanceConnectionString = "";
 
     public string Directory { get; private set; } = "";
 
@@ -26,21 +29,24 @@ public sealed partial class LocalInfrastructure : IAsyncDisposable
         var postgresPort = ServerProcess.FreePort();
         var postgresPassword = ProcessLaunch.NewPassword();
         var postgresDirectory = System.IO.Directory.CreateDirectory(Path.Combine(Directory, "postgres")).FullName;
-        _servers.Add(ServerProcess.Start(PostgresCluster.Init(postgresDirectory, postgresPort, postgresPassword)));
+        _postgresLaunch = PostgresCluster.Init(postgresDirectory, postgresPort, postgresPassword);
+        _postgres = ServerProcess.Start(_postgresLaunch);
         DatabaseConnectionString = PostgresCluster.ConnectionString(postgresPort, postgresPassword, "llmdb");
+        _maintenanceConnectionString = PostgresCluster.ConnectionString(postgresPort, postgresPassword, "postgres");
 
         var (redis, redisConnectionString) = ServerProcess.StartRedis(
             System.IO.Directory.CreateDirectory(Path.Combine(Directory, "redis")).FullName, preferGarnet: false);
         _servers.Add(redis);
         RedisConnectionString = redisConnectionString;
 
-        await WaitForPostgresAsync(PostgresCluster.ConnectionString(postgresPort, postgresPassword, "postgres"));
+        await WaitForPostgresAsync(_maintenanceConnectionString);
         DatabaseMigrator.Migrate(DatabaseConnectionString, TextWriter.Null);
     }
 
     public ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
+        _postgres?.Dispose();
         foreach (var server in _servers)
         {
             server.Dispose();
@@ -55,6 +61,20 @@ public sealed partial class LocalInfrastructure : IAsyncDisposable
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Stops Postgres (fast shutdown: connections are cut), as an outage would.</summary>
+    public void StopPostgres()
+    {
+        _postgres?.Dispose();
+        _postgres = null;
+    }
+
+    /// <summary>Starts Postgres again on the same port and data, and waits until it accepts connections.</summary>
+    public async Task StartPostgresAsync()
+    {
+        _postgres = ServerProcess.Start(_postgresLaunch!);
+        await WaitForPostgresAsync(_maintenanceConnectionString);
     }
 
     /// <summary>A per-run directory the postgres user can reach when the tests run as root.</summary>

@@ -12,7 +12,14 @@ public sealed class WorkerProcess : IDisposable
     private readonly Process _process;
     private readonly List<string> _output = [];
 
-    private WorkerProcess(Process process) => _process = process;
+    private WorkerProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    /// <summary>Where the worker serves /health and /alive.</summary>
+    public Uri BaseAddress { get; }
 
     public int Id => _process.Id;
 
@@ -44,7 +51,8 @@ public sealed class WorkerProcess : IDisposable
         };
         start.Environment["ConnectionStrings__llmdb"] = infrastructure.DatabaseConnectionString;
         start.Environment["ConnectionStrings__cache"] = infrastructure.RedisConnectionString;
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ServerProcess.FreePort()}";
+        var url = $"http://127.0.0.1:{ServerProcess.FreePort()}";
+        start.Environment["ASPNETCORE_URLS"] = url;
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["Webhooks__AllowPrivateNetworks"] = "true";
         foreach (var (key, value) in settings)
@@ -53,7 +61,7 @@ public sealed class WorkerProcess : IDisposable
         }
 
         var process = Process.Start(start)!;
-        var worker = new WorkerProcess(process);
+        var worker = new WorkerProcess(process, new Uri(url));
         process.OutputDataReceived += (_, line) => worker.Append(line.Data);
         process.ErrorDataReceived += (_, line) => worker.Append(line.Data);
         process.BeginOutputReadLine();
