@@ -18,7 +18,13 @@ public static class ApiKeyFormat
 
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
-    /// <summary>The short public part shown in listings and logs to identify a key without revealing it.</summary>
+    /// <summary>
+    /// The short public part shown in listings and logs to identify a key without revealing it: the
+    /// first characters of one of our keys (most of its 160 random bits stay secret), or a hash
+    /// fingerprint of any other key (an operator-chosen admin key may be short).
+    /// </summary>
     public static string PublicPrefix(string key) =>
-        key.Length <= PublicPrefixLength ? key[..Math.Min(4, key.Length)] + "…" : key[..PublicPrefixLength];
+        key.StartsWith(Prefix, StringComparison.Ordinal) && key.Length >= Prefix.Length + 40
+            ? key[..PublicPrefixLength]
+            : "key#" + Convert.ToHexString(Hash(key))[..8].ToLowerInvariant();
 }

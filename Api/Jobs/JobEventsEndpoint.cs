@@ -38,16 +38,20 @@ internal static class JobEventsEndpoint
             return Problems.Validation(new() { ["Last-Event-ID"] = ["Last-Event-ID must be the id of an event of this stream."] });
         }
 
-        var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        await response.Body.FlushAsync(cancellationToken);
-
+        // Subscribe and read the history before the 200 goes out, so that a Redis outage is a clean 503
+        // (through the exception handler) rather than a stream cut after its headers.
         var live = await events.SubscribeAsync(jobId);
         try
         {
-            await RelayAsync(new EventWriter(response), jobId, lastSent, live, store, events, timeProvider, cancellationToken);
+            var history = await events.ReadAfterAsync(jobId, lastSent);
+            var response = context.Response;
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no";
+            await response.Body.FlushAsync(cancellationToken);
+
+            var relay = new Relay(new EventWriter(response), jobId, lastSent, store, events, timeProvider);
+            await relay.RunAsync(history, live, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -61,77 +65,82 @@ internal static class JobEventsEndpoint
         return TypedResults.Empty;
     }
 
-    private static async Task RelayAsync(
-        EventWriter writer, Guid jobId, long lastSent, ChannelMessageQueue live, JobStore store, JobEventLog events,
-        TimeProvider timeProvider, CancellationToken cancellationToken)
+    private sealed class Relay(EventWriter writer, Guid jobId, long lastSent, JobStore store, JobEventLog events, TimeProvider timeProvider)
     {
-        foreach (var item in await events.ReadAfterAsync(jobId, lastSent))
+        public async Task RunAsync(IReadOnlyList<SequencedJobEvent> history, ChannelMessageQueue live, CancellationToken cancellationToken)
         {
-            if (await writer.WriteAsync(item, cancellationToken))
+            if (await WriteAllAsync(history, cancellationToken))
             {
                 return;
             }
 
-            lastSent = item.Id;
-        }
-
-        Task<ChannelMessage>? next = null;
-        var lastWrite = timeProvider.GetUtcNow();
-        while (true)
-        {
-            next ??= live.ReadAsync(cancellationToken).AsTask();
-            var woke = await Task.WhenAny(next, Task.Delay(StateCheckInterval, timeProvider, cancellationToken));
-            cancellationToken.ThrowIfCancellationRequested();
-            if (woke == next)
+            Task<ChannelMessage>? next = null;
+            Task? tick = null;
+            var lastWrite = timeProvider.GetUtcNow();
+            while (true)
             {
-                var message = JobEventLog.ParseLive((await next).Message);
-                next = null;
-                if (message.Id <= lastSent)
+                next ??= live.ReadAsync(cancellationToken).AsTask();
+                tick ??= Task.Delay(StateCheckInterval, timeProvider, cancellationToken);
+                var woke = await Task.WhenAny(next, tick);
+                cancellationToken.ThrowIfCancellationRequested();
+                if (woke == next)
                 {
+                    var message = JobEventLog.ParseLive((await next).Message);
+                    next = null;
+                    if (message.Id <= lastSent)
+                    {
+                        continue;
+                    }
+
+                    // A live event beyond the next id means some were missed: take them from the list, in order.
+                    var pending = message.Id == lastSent + 1 ? [message] : await events.ReadAfterAsync(jobId, lastSent);
+                    if (await WriteAllAsync(pending, cancellationToken))
+                    {
+                        return;
+                    }
+
+                    lastWrite = timeProvider.GetUtcNow();
                     continue;
                 }
 
-                // A live event beyond the next id means some were missed: take them from the list, in order.
-                var pending = message.Id == lastSent + 1 ? [message] : await events.ReadAfterAsync(jobId, lastSent);
-                foreach (var item in pending.Where(item => item.Id > lastSent))
+                tick = null;
+                // No live event for a while: if the job ended (and its final event was lost), end the stream
+                // from the stored state; otherwise keep the connection alive through proxies.
+                var job = await store.GetAsync(jobId, cancellationToken);
+                if (job is not null && JobStatus.IsFinal(job.Status))
                 {
-                    if (await writer.WriteAsync(item, cancellationToken))
+                    if (await WriteAllAsync(await events.ReadAfterAsync(jobId, lastSent), cancellationToken))
                     {
                         return;
                     }
 
-                    lastSent = item.Id;
+                    var final = JobEvent.ForStatus(job.Status, job.CompletedAt ?? job.UpdatedAt, error: job.Error) with { Run = job.Run };
+                    await writer.WriteAsync(new SequencedJobEvent(lastSent + 1, JsonSerializer.Serialize(final, JobEventLog.SerializerOptions)), cancellationToken);
+                    return;
                 }
 
-                lastWrite = timeProvider.GetUtcNow();
-                continue;
-            }
-
-            // No live event for a while: if the job ended (and its final event was lost), end the stream
-            // from the stored state; otherwise keep the connection alive through proxies.
-            var job = await store.GetAsync(jobId, cancellationToken);
-            if (job is not null && JobStatus.IsFinal(job.Status))
-            {
-                foreach (var item in await events.ReadAfterAsync(jobId, lastSent))
+                if (timeProvider.GetUtcNow() - lastWrite >= HeartbeatInterval)
                 {
-                    if (await writer.WriteAsync(item, cancellationToken))
-                    {
-                        return;
-                    }
-
-                    lastSent = item.Id;
+                    await writer.HeartbeatAsync(cancellationToken);
+                    lastWrite = timeProvider.GetUtcNow();
                 }
-
-                var final = JobEvent.ForStatus(job.Status, job.CompletedAt ?? job.UpdatedAt, error: job.Error);
-                await writer.WriteAsync(new SequencedJobEvent(lastSent + 1, JsonSerializer.Serialize(final, JobEventLog.SerializerOptions)), cancellationToken);
-                return;
             }
+        }
 
-            if (timeProvider.GetUtcNow() - lastWrite >= HeartbeatInterval)
+        /// <summary>
+        /// Writes the events after the last one sent; true once the stream should end: a terminal status
+        /// event, and the job is still final (an operator's retry starts a new run on the same stream).
+        /// </summary>
+        private async Task<bool> WriteAllAsync(IEnumerable<SequencedJobEvent> items, CancellationToken cancellationToken)
+        {
+            var ended = false;
+            foreach (var item in items.Where(item => item.Id > lastSent))
             {
-                await writer.HeartbeatAsync(cancellationToken);
-                lastWrite = timeProvider.GetUtcNow();
+                ended = await writer.WriteAsync(item, cancellationToken);
+                lastSent = item.Id;
             }
+
+            return ended && await store.GetAsync(jobId, cancellationToken) is { } job && JobStatus.IsFinal(job.Status);
         }
     }
 

@@ -14,7 +14,6 @@ public sealed record JobRequest(string Kind, JsonElement Input, string? WebhookU
 /// </summary>
 public sealed class JobRequestParser(ModelCatalog models, IConfiguration configuration)
 {
-    private static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web);
     private static readonly string KnownKinds = string.Join(", ", JobKinds.Queues.Keys);
 
     private bool AllowPrivateWebhooks => configuration.GetValue("Webhooks:AllowPrivateNetworks", false);
@@ -68,8 +67,8 @@ public sealed class JobRequestParser(ModelCatalog models, IConfiguration configu
         {
             return kind switch
             {
-                JobKinds.ChatCompletion => input.Deserialize<ChatCompletionInput>(SerializerOptions)!.Validate("input", models.IsKnown),
-                JobKinds.Batch => input.Deserialize<BatchInput>(SerializerOptions)!.Validate("input", models.IsKnown),
+                JobKinds.ChatCompletion => input.Deserialize<ChatCompletionInput>(JobInputJson.Options)!.Validate("input", models.IsKnown),
+                JobKinds.Batch => input.Deserialize<BatchInput>(JobInputJson.Options)!.Validate("input", models.IsKnown),
                 _ => [],
             };
         }

@@ -44,8 +44,13 @@ public static class JobsEndpoints
                 return Problems.Validation(errors);
             }
 
+            var jobId = Guid.CreateVersion7();
+            // The stream's first event goes out before the row commits: the row's NOTIFY can start the
+            // job at once, and its "processing" must not come before "pending". (If the insert turns out
+            // to be an idempotent replay, the event belongs to an id nobody can read.)
+            await notifications.StatusAsync(jobId, JobStatus.Pending);
             var job = new NewJob(
-                Guid.CreateVersion7(), caller.TenantId, caller.KeyId, request.Kind, request.Input,
+                jobId, caller.TenantId, caller.KeyId, request.Kind, request.Input,
                 idempotencyKey.Length > 0 ? idempotencyKey : null,
                 CanonicalJson.Hash(body.RootElement), timeProvider.GetUtcNow(), request.WebhookUrl);
 
@@ -58,12 +63,7 @@ public static class JobsEndpoints
                     detail: "This Idempotency-Key was already used with a different request body.");
             }
 
-            if (created)
-            {
-                // The stream's first event, so a watcher sees the job from its acceptance on.
-                await notifications.StatusAsync(stored.Id, JobStatus.Pending);
-            }
-            else
+            if (!created)
             {
                 context.Response.Headers["Idempotent-Replayed"] = "true";
             }

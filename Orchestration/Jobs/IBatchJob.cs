@@ -9,5 +9,5 @@ namespace AspireLlm.Orchestration.Jobs;
 public interface IBatchJob
 {
     [AutomaticRetry(Attempts = IChatCompletionJob.MaxAttempts - 1, DelaysInSeconds = [2, 10, 30], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
-    Task RunAsync(Guid jobId, CancellationToken cancellationToken);
+    Task RunAsync(Guid jobId, Guid dispatchId, CancellationToken cancellationToken);
 }

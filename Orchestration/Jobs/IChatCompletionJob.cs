@@ -11,7 +11,7 @@ public interface IChatCompletionJob
 {
     /// <summary>Hangfire retries (with these delays) only what the job rethrows: transient faults and shutdown.</summary>
     [AutomaticRetry(Attempts = MaxAttempts - 1, DelaysInSeconds = [2, 10, 30], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
-    Task RunAsync(Guid jobId, CancellationToken cancellationToken);
+    Task RunAsync(Guid jobId, Guid dispatchId, CancellationToken cancellationToken);
 
     /// <summary>Runs of one job before it is failed for good.</summary>
     public const int MaxAttempts = 4;

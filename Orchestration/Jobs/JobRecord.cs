@@ -27,7 +27,8 @@ public sealed record JobRecord(
     string? WebhookUrl,
     DateTimeOffset? CancelRequestedAt,
     string? Worker,
-    int Run);
+    int Run,
+    Guid? DispatchId = null);
 
 /// <summary>What the Api knows when it accepts a job.</summary>
 public sealed record NewJob(

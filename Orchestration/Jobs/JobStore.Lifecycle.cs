@@ -9,18 +9,19 @@ public sealed partial class JobStore
     /// Moves a pending (or interrupted processing) job to processing, counts the attempt and records
     /// which worker runs it. Returns null when the job is already final: a repeated delivery then does nothing.
     /// </summary>
-    public async Task<JobRecord?> TryStartAsync(Guid id, string worker, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<JobRecord?> TryStartAsync(Guid id, Guid dispatchId, string worker, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
             UPDATE jobs SET status = 'processing', attempts = attempts + 1, progress = GREATEST(progress, 10),
                    current_step = 'running', started_at = COALESCE(started_at, $2), updated_at = $2, worker = $3,
                    steps = steps || jsonb_build_array(jsonb_build_object('at', $2::timestamptz, 'step', 'running', 'worker', $3::text))
-            WHERE id = $1 AND status IN ('pending', 'processing')
+            WHERE id = $1 AND status IN ('pending', 'processing') AND dispatch_id = $4
             RETURNING {Columns}
             """);
         command.Parameters.AddWithValue(id);
         command.Parameters.AddWithValue(now);
         command.Parameters.AddWithValue(worker);
+        command.Parameters.AddWithValue(dispatchId);
         return await ReadSingleAsync(command, cancellationToken);
     }
 
@@ -51,11 +52,20 @@ public sealed partial class JobStore
         await using var command = dataSource.CreateCommand("""
             UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, $2), updated_at = $2,
                    steps = steps || jsonb_build_array(jsonb_build_object('at', $2::timestamptz, 'step', 'cancel requested'))
-            WHERE id = $1 AND status = 'processing'
+            WHERE id = $1 AND status = 'processing' AND cancel_requested_at IS NULL
             """);
         command.Parameters.AddWithValue(id);
         command.Parameters.AddWithValue(now);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        // A repeated request for the same run changes nothing (and does not grow the step log).
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1 || await IsCancelRequestedAsync(id, cancellationToken);
+    }
+
+    private async Task<bool> IsCancelRequestedAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND status = 'processing' AND cancel_requested_at IS NOT NULL)");
+        command.Parameters.AddWithValue(id);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>Of the given running jobs, those whose cancellation was requested.</summary>
@@ -96,7 +106,7 @@ public sealed partial class JobStore
     {
         await using var command = dataSource.CreateCommand($"""
             UPDATE jobs SET status = 'pending', run = run + 1, attempts = 0, progress = 0, result = NULL, error = NULL,
-                   usage = NULL, hangfire_job_id = NULL, cancel_requested_at = NULL, completed_at = NULL, updated_at = $2,
+                   usage = NULL, hangfire_job_id = NULL, dispatch_id = NULL, cancel_requested_at = NULL, completed_at = NULL, updated_at = $2,
                    current_step = 'retried by an operator',
                    steps = steps || jsonb_build_array(jsonb_build_object('at', $2::timestamptz, 'step', 'retried by an operator'))
             WHERE id = $1 AND status IN ('failed', 'cancelled')
@@ -105,6 +115,26 @@ public sealed partial class JobStore
         command.Parameters.AddWithValue(id);
         command.Parameters.AddWithValue(now);
         return await ReadSingleAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Hands jobs that made no progress for too long back to the dispatcher (their Hangfire job was
+    /// lost, or failed while the row could not be updated). The fresh dispatch id fences off the old
+    /// Hangfire job should it ever run. Returns how many rows were released.
+    /// </summary>
+    public async Task<int> ReleaseStaleAsync(string kind, DateTimeOffset pendingBefore, DateTimeOffset processingBefore, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE jobs SET hangfire_job_id = NULL, updated_at = $4,
+                   steps = steps || jsonb_build_array(jsonb_build_object('at', $4::timestamptz, 'step', 'dispatched again after no progress'))
+            WHERE kind = $1 AND hangfire_job_id IS NOT NULL
+              AND ((status = 'pending' AND updated_at < $2) OR (status = 'processing' AND updated_at < $3))
+            """);
+        command.Parameters.AddWithValue(kind);
+        command.Parameters.AddWithValue(pendingBefore);
+        command.Parameters.AddWithValue(processingBefore);
+        command.Parameters.AddWithValue(now);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Progress of a running job, for pollers (events carry it live).</summary>

@@ -51,7 +51,8 @@ public sealed partial class JobStore
         WebhookUrl: reader.IsDBNull(20) ? null : reader.GetString(20),
         CancelRequestedAt: reader.IsDBNull(21) ? null : reader.GetFieldValue<DateTimeOffset>(21),
         Worker: reader.IsDBNull(22) ? null : reader.GetString(22),
-        Run: reader.GetInt32(23));
+        Run: reader.GetInt32(23),
+        DispatchId: reader.IsDBNull(24) ? null : reader.GetGuid(24));
 
     private static JsonElement? ParseJson(NpgsqlDataReader reader, int ordinal)
     {

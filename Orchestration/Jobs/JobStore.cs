@@ -14,7 +14,7 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
     private const string Columns =
         "id, tenant_id, api_key_id, kind, status, progress, current_step, steps, input, result, error, usage, " +
         "attempts, idempotency_key, request_hash, hangfire_job_id, created_at, started_at, completed_at, updated_at, " +
-        "webhook_url, cancel_requested_at, worker, run";
+        "webhook_url, cancel_requested_at, worker, run, dispatch_id";
 
     /// <summary>
     /// Inserts the job, or returns the one already accepted under the same idempotency key for the
@@ -89,17 +89,15 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
     /// enqueue one row twice; should a commit fail after an enqueue, the job runs twice at most, which
     /// its idempotency makes harmless. Returns how many rows were dispatched.
     /// </summary>
-    public async Task<int> DispatchPendingAsync(
-        DateTimeOffset olderThan, Func<Guid, string, string> enqueue, CancellationToken cancellationToken)
+    public async Task<int> DispatchPendingAsync(Func<Guid, Guid, string, string> enqueue, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var select = new NpgsqlCommand("""
             SELECT id, kind FROM jobs
-            WHERE hangfire_job_id IS NULL AND status = 'pending' AND created_at <= $1
+            WHERE hangfire_job_id IS NULL AND status IN ('pending', 'processing')
             ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED
             """, connection, transaction);
-        select.Parameters.AddWithValue(olderThan);
 
         var stranded = new List<(Guid Id, string Kind)>();
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
@@ -112,9 +110,14 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
 
         foreach (var (id, kind) in stranded)
         {
-            await using var update = new NpgsqlCommand("UPDATE jobs SET hangfire_job_id = $2 WHERE id = $1", connection, transaction);
+            // If this transaction rolls back after some enqueues, those Hangfire jobs carry dispatch ids
+            // the rows never got: they start nothing (see TryStartAsync).
+            var dispatchId = Guid.NewGuid();
+            await using var update = new NpgsqlCommand(
+                "UPDATE jobs SET hangfire_job_id = $2, dispatch_id = $3 WHERE id = $1", connection, transaction);
             update.Parameters.AddWithValue(id);
-            update.Parameters.AddWithValue(enqueue(id, kind));
+            update.Parameters.AddWithValue(enqueue(id, dispatchId, kind));
+            update.Parameters.AddWithValue(dispatchId);
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 

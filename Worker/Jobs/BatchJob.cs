@@ -16,13 +16,13 @@ internal sealed class BatchJob(
     JobExecution execution, JobReporter reporter, JobStore store, ModelCatalog models, IOptions<WorkerOptions> options,
     TimeProvider timeProvider) : IBatchJob
 {
-    public Task RunAsync(Guid jobId, CancellationToken cancellationToken) =>
-        execution.RunAsync(jobId, TimeSpan.FromSeconds(options.Value.BatchTimeoutSeconds), RunBodyAsync, cancellationToken);
+    public Task RunAsync(Guid jobId, Guid dispatchId, CancellationToken cancellationToken) =>
+        execution.RunAsync(jobId, dispatchId, TimeSpan.FromSeconds(options.Value.BatchTimeoutSeconds), RunBodyAsync, cancellationToken);
 
     private async Task<JobOutcome> RunBodyAsync(JobRunContext context)
     {
         var job = context.Job;
-        var input = job.Input.Deserialize<BatchInput>()!;
+        var input = job.Input.Deserialize<BatchInput>(JobInputJson.Options)!;
         var requests = input.Requests!;
         var items = new ConcurrentDictionary<int, JobItem>(await store.GetItemsAsync(job.Id, job.Run, context.CancellationToken));
         var done = items.Count;

@@ -13,12 +13,12 @@ namespace AspireLlm.Worker.Jobs;
 internal sealed class ChatCompletionJob(
     JobExecution execution, JobReporter reporter, ModelCatalog models, IOptions<WorkerOptions> options, TimeProvider timeProvider) : IChatCompletionJob
 {
-    public Task RunAsync(Guid jobId, CancellationToken cancellationToken) =>
-        execution.RunAsync(jobId, TimeSpan.FromSeconds(options.Value.ChatTimeoutSeconds), RunBodyAsync, cancellationToken);
+    public Task RunAsync(Guid jobId, Guid dispatchId, CancellationToken cancellationToken) =>
+        execution.RunAsync(jobId, dispatchId, TimeSpan.FromSeconds(options.Value.ChatTimeoutSeconds), RunBodyAsync, cancellationToken);
 
     private async Task<JobOutcome> RunBodyAsync(JobRunContext context)
     {
-        var input = context.Job.Input.Deserialize<ChatCompletionInput>()!;
+        var input = context.Job.Input.Deserialize<ChatCompletionInput>(JobInputJson.Options)!;
         var alias = input.Model!;
         var client = models.GetChatClient(alias);
         var estimatedInput = input.EstimateInputTokens();

@@ -48,14 +48,38 @@ internal sealed partial class JobDispatcher(
 
     private async Task DispatchAllAsync(CancellationToken cancellationToken)
     {
+        await ReleaseStaleAsync(cancellationToken);
         int dispatched;
         do
         {
             dispatched = await store.DispatchPendingAsync(
-                timeProvider.GetUtcNow(), (id, kind) => JobQueue.Enqueue(client, id, kind), cancellationToken);
+                (id, dispatchId, kind) => JobQueue.Enqueue(client, id, dispatchId, kind), cancellationToken);
         }
         while (dispatched == BatchSize);
     }
+
+    /// <summary>
+    /// A running job whose row has not moved for longer than its deadline plus the invisibility timeout
+    /// has no live run; a pending one unmoved for <c>RedispatchPendingAfterSeconds</c> has lost its
+    /// Hangfire job. Both go back to the dispatcher.
+    /// </summary>
+    private async Task ReleaseStaleAsync(CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var settings = options.Value;
+        var pendingBefore = now - TimeSpan.FromSeconds(settings.RedispatchPendingAfterSeconds);
+        var margin = TimeSpan.FromSeconds(settings.InvisibilityTimeoutSeconds + 60);
+        var released =
+            await store.ReleaseStaleAsync(JobKinds.ChatCompletion, pendingBefore, now - TimeSpan.FromSeconds(settings.ChatTimeoutSeconds) - margin, now, cancellationToken)
+            + await store.ReleaseStaleAsync(JobKinds.Batch, pendingBefore, now - TimeSpan.FromSeconds(settings.BatchTimeoutSeconds) - margin, now, cancellationToken);
+        if (released > 0)
+        {
+            LogReleased(logger, released);
+        }
+    }
+
+    [LoggerMessage(5003, LogLevel.Warning, "{Count} job(s) made no progress for too long and were dispatched again.")]
+    private static partial void LogReleased(ILogger logger, int count);
 
     [LoggerMessage(5002, LogLevel.Warning, "Job dispatch failed; retrying in a second.")]
     private static partial void LogDispatchFailed(ILogger logger, Exception exception);

@@ -29,17 +29,17 @@ internal sealed partial class JobExecution(
     /// <summary>Identifies this process in the job's step log and <c>worker</c> column.</summary>
     public static readonly string WorkerName = $"{Environment.MachineName}:{Environment.ProcessId}";
 
-    public async Task RunAsync(Guid jobId, TimeSpan timeout, Func<JobRunContext, Task<JobOutcome>> body, CancellationToken shutdown)
+    public async Task RunAsync(Guid jobId, Guid dispatchId, TimeSpan timeout, Func<JobRunContext, Task<JobOutcome>> body, CancellationToken shutdown)
     {
-        var job = await store.TryStartAsync(jobId, WorkerName, timeProvider.GetUtcNow(), shutdown);
+        var job = await store.TryStartAsync(jobId, dispatchId, WorkerName, timeProvider.GetUtcNow(), shutdown);
         if (job is null)
         {
-            LogAlreadyFinal(logger, jobId);
+            LogNotStarted(logger, jobId);
             return;
         }
 
         using var registration = running.Register(jobId);
-        await reporter.StatusAsync(jobId, JobStatus.Processing, attempt: job.Attempts);
+        await reporter.StatusAsync(jobId, JobStatus.Processing, attempt: job.Attempts, run: job.Run);
         if (job.CancelRequestedAt is not null)
         {
             // Cancelled while a worker that has since died was running it.
@@ -94,8 +94,8 @@ internal sealed partial class JobExecution(
         }
     }
 
-    [LoggerMessage(4001, LogLevel.Information, "Job {JobId} is already finished; this delivery does nothing.")]
-    private static partial void LogAlreadyFinal(ILogger logger, Guid jobId);
+    [LoggerMessage(4001, LogLevel.Information, "Job {JobId} is finished or was dispatched again; this delivery does nothing.")]
+    private static partial void LogNotStarted(ILogger logger, Guid jobId);
 
     [LoggerMessage(4002, LogLevel.Warning, "Job {JobId} attempt {Attempt} hit a transient fault ({Fault}); it will be retried.")]
     private static partial void LogTransientFailure(ILogger logger, Guid jobId, int attempt, string fault);

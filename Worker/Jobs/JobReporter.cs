@@ -10,8 +10,8 @@ namespace AspireLlm.Worker.Jobs;
 /// </summary>
 internal sealed partial class JobReporter(JobEventLog events, JobStore store, TimeProvider timeProvider, ILogger<JobReporter> logger)
 {
-    public Task StatusAsync(Guid jobId, string status, int? attempt = null, System.Text.Json.JsonElement? error = null) =>
-        PublishAsync(jobId, JobEvent.ForStatus(status, timeProvider.GetUtcNow(), attempt, error));
+    public Task StatusAsync(Guid jobId, string status, int? attempt = null, System.Text.Json.JsonElement? error = null, int? run = null) =>
+        PublishAsync(jobId, JobEvent.ForStatus(status, timeProvider.GetUtcNow(), attempt, error) with { Run = run });
 
     public Task TokenAsync(Guid jobId, string text) =>
         PublishAsync(jobId, new JobEvent(JobEvent.TokenType, timeProvider.GetUtcNow(), Text: text));

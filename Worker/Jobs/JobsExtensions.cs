@@ -34,6 +34,7 @@ internal static class JobsExtensions
         builder.Services.AddHangfire((services, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseRecommendedSerializerSettings()
+            .UseFilter(ActivatorUtilities.CreateInstance<JobFailureFilter>(services))
             .UseStorage(HangfireStorage.Create(
                 services.GetRequiredService<NpgsqlDataSource>(), TimeSpan.FromSeconds(options.InvisibilityTimeoutSeconds))));
 

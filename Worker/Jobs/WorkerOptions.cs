@@ -31,6 +31,10 @@ public sealed class WorkerOptions
     [Range(5, 3600)]
     public int InvisibilityTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>A pending job whose row has not changed for this long is dispatched again (its queue entry was lost).</summary>
+    [Range(60, 86_400)]
+    public int RedispatchPendingAfterSeconds { get; set; } = 900;
+
     /// <summary>
     /// How often the dispatcher sweeps for jobs without a queue entry when no notification woke it
     /// (notifications are missed only while it reconnects to Postgres).

@@ -61,7 +61,9 @@ internal sealed partial class WebhookSender(
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
+            // Only the status matters; the body is never read, so a hostile receiver cannot make us buffer it.
+            using var response = await httpClients.CreateClient(HttpClientName)
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             statusCode = (int)response.StatusCode;
         }
         catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException && !stoppingToken.IsCancellationRequested)

@@ -23,6 +23,8 @@ internal static class WebhooksExtensions
                 return new SocketsHttpHandler
                 {
                     AllowAutoRedirect = false,
+                    // Through a proxy, the connect-time check below would vet the proxy, not the destination.
+                    UseProxy = false,
                     ConnectCallback = (context, cancellationToken) => ConnectToAllowedAsync(context, allowPrivate, cancellationToken),
                 };
             });

@@ -5,8 +5,8 @@ namespace AspireLlm.Orchestration.Jobs.Events;
 
 /// <summary>
 /// One entry of a job's event stream. <c>Type</c> is <c>status</c>, <c>progress</c>, <c>step</c> or
-/// <c>token</c>. A <c>status</c> event with <c>Attempt</c> greater than 1 starts a new run of the job:
-/// a client discards the tokens it collected from the run before.
+/// <c>token</c>. A <c>processing</c> status event carries the <c>Attempt</c> and the <c>Run</c> (bumped by
+/// an operator's retry): when either changes, a client discards the tokens collected so far.
 /// </summary>
 public sealed record JobEvent(
     [property: JsonPropertyName("type")] string Type,
@@ -16,7 +16,8 @@ public sealed record JobEvent(
     [property: JsonPropertyName("step")] string? Step = null,
     [property: JsonPropertyName("text")] string? Text = null,
     [property: JsonPropertyName("attempt")] int? Attempt = null,
-    [property: JsonPropertyName("error")] JsonElement? Error = null)
+    [property: JsonPropertyName("error")] JsonElement? Error = null,
+    [property: JsonPropertyName("run")] int? Run = null)
 {
     public const string StatusType = "status";
     public const string ProgressType = "progress";

@@ -60,6 +60,18 @@ public static class WebhookDestination
 
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
+            var v6 = address.GetAddressBytes();
+            // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address: judge that one.
+            if (v6[0] == 0x00 && v6[1] == 0x64 && v6[2] == 0xff && v6[3] == 0x9b && v6[4..12].All(b => b == 0))
+            {
+                return IsPublic(new IPAddress(v6[12..16]));
+            }
+
+            if (v6[0] == 0x20 && v6[1] == 0x02)
+            {
+                return IsPublic(new IPAddress(v6[2..6]));
+            }
+
             return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast);
         }
 

@@ -37,7 +37,7 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
         var seen = new List<SseEvent>();
         using (var watcherA = replicaA.CreateClientWithKey(client.DefaultRequestHeaders.Authorization!.Parameter!))
         {
-            var run = _worker.ChatJob(new SimulatorOptions { TokensPerSecond = 40 }).RunAsync(id, CancellationToken.None);
+            var run = _worker.ChatJob(new SimulatorOptions { TokensPerSecond = 40 }).RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
             using (var stream = await OpenEventsAsync(watcherA, id, lastEventId: null))
             {
                 while (seen.Count < 6)
@@ -66,7 +66,7 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
     {
         using var client = await _factory.CreateTenantClientAsync("tenant-events");
         var id = await SubmitAsync(client, "late watcher");
-        await _worker.ChatJob().RunAsync(id, CancellationToken.None);
+        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
 
         using var stream = await OpenEventsAsync(client, id, lastEventId: null);
         var events = await stream.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
@@ -89,7 +89,7 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
         Assert.Equal("cancelled", (await cancelled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
 
-        await _worker.ChatJob().RunAsync(id, CancellationToken.None);
+        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
         var job = (await _worker.Store.GetAsync(id, CancellationToken.None))!;
         Assert.Equal("cancelled", job.Status);
         Assert.Equal(0, job.Attempts);
@@ -107,7 +107,7 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
             NullLogger<CancellationListener>.Instance);
         await listener.StartAsync(CancellationToken.None);
 
-        var run = _worker.ChatJob(new SimulatorOptions { LatencyMs = 30_000 }).RunAsync(id, CancellationToken.None);
+        var run = _worker.ChatJob(new SimulatorOptions { LatencyMs = 30_000 }).RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
         await ChatCompletionJobTests.WaitUntilAsync(async () => (await _worker.Store.GetAsync(id, CancellationToken.None))!.Status == "processing");
 
         var requested = System.Diagnostics.Stopwatch.StartNew();
@@ -134,7 +134,7 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
         Assert.Equal(HttpStatusCode.Forbidden, tenantTry.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
 
-        await _worker.ChatJob().RunAsync(id, CancellationToken.None);
+        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
         var job = (await _worker.Store.GetAsync(id, CancellationToken.None))!;
         Assert.Equal("completed", job.Status);
         Assert.Equal(2, job.Run);

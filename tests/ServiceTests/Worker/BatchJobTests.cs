@@ -18,7 +18,7 @@ public sealed class BatchJobTests(LocalInfrastructure infrastructure) : IAsyncLi
         var requests = Enumerable.Range(0, 6).Select(i => WorkerHarness.ChatInput(i == 0 ? "Hello there" : $"item {i}")).ToArray();
         var id = await _worker.CreateJobAsync(new { requests, max_concurrency = 3 }, JobKinds.Batch);
 
-        await _worker.BatchJob().RunAsync(id, CancellationToken.None);
+        await _worker.BatchJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
 
         var job = (await _worker.Store.GetAsync(id, CancellationToken.None))!;
         Assert.Equal(JobStatus.Completed, job.Status);
@@ -44,7 +44,7 @@ public sealed class BatchJobTests(LocalInfrastructure infrastructure) : IAsyncLi
         var marker = System.Text.Json.JsonSerializer.SerializeToElement(new { kept = true });
         await _worker.Store.SaveItemAsync(id, 1, new JobItem(2, JobStatus.Completed, marker, null, 1, 1), DateTimeOffset.UtcNow, CancellationToken.None);
 
-        await _worker.BatchJob().RunAsync(id, CancellationToken.None);
+        await _worker.BatchJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
 
         var items = (await _worker.Store.GetAsync(id, CancellationToken.None))!.Result!.Value.GetProperty("items").EnumerateArray().ToList();
         Assert.Equal(4, items.Count);

@@ -21,9 +21,9 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("run me twice"));
         var job = _worker.ChatJob();
 
-        await job.RunAsync(id, CancellationToken.None);
+        await job.RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
         var first = await _worker.Store.GetAsync(id, CancellationToken.None);
-        await job.RunAsync(id, CancellationToken.None);
+        await job.RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
         var second = await _worker.Store.GetAsync(id, CancellationToken.None);
 
         Assert.Equal(JobStatus.Completed, second!.Status);
@@ -37,11 +37,25 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
     public async Task Concurrent_deliveries_charge_once()
     {
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("race me"));
+        var dispatchId = await _worker.DispatchIdAsync(id);
 
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => _worker.ChatJob().RunAsync(id, CancellationToken.None)));
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => _worker.ChatJob().RunAsync(id, dispatchId, CancellationToken.None)));
 
         Assert.Equal(JobStatus.Completed, (await _worker.Store.GetAsync(id, CancellationToken.None))!.Status);
         Assert.Equal(1, await _worker.CountAsync(LedgerRows, id));
+    }
+
+    [Fact]
+    public async Task A_stale_dispatch_starts_nothing()
+    {
+        var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("fenced"));
+        await _worker.DispatchIdAsync(id);
+
+        await _worker.ChatJob().RunAsync(id, Guid.NewGuid(), CancellationToken.None);
+
+        var job = (await _worker.Store.GetAsync(id, CancellationToken.None))!;
+        Assert.Equal(JobStatus.Pending, job.Status);
+        Assert.Equal(0, job.Attempts);
     }
 
     [Fact]
@@ -49,7 +63,7 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
     {
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("Hello there"));
 
-        await _worker.ChatJob().RunAsync(id, CancellationToken.None);
+        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
 
         var job = (await _worker.Store.GetAsync(id, CancellationToken.None))!;
         var result = job.Result!.Value;
@@ -78,7 +92,7 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
             await command.ExecuteNonQueryAsync();
         }
 
-        await _worker.ChatJob(new SimulatorOptions { LatencyMs = 5_000 }, timeoutSeconds: 1).RunAsync(id, CancellationToken.None);
+        await _worker.ChatJob(new SimulatorOptions { LatencyMs = 5_000 }, timeoutSeconds: 1).RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
 
         var job = (await _worker.Store.GetAsync(id, CancellationToken.None))!;
         Assert.Equal(JobStatus.Failed, job.Status);
@@ -90,9 +104,10 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
     public async Task Transient_timeout_before_the_last_attempt_is_rethrown_for_hangfire_to_retry()
     {
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("retry me"));
+        var dispatchId = await _worker.DispatchIdAsync(id);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            _worker.ChatJob(new SimulatorOptions { LatencyMs = 5_000 }, timeoutSeconds: 1).RunAsync(id, CancellationToken.None));
+            _worker.ChatJob(new SimulatorOptions { LatencyMs = 5_000 }, timeoutSeconds: 1).RunAsync(id, dispatchId, CancellationToken.None));
 
         var job = (await _worker.Store.GetAsync(id, CancellationToken.None))!;
         Assert.Equal(JobStatus.Pending, job.Status);
@@ -103,7 +118,7 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
     public async Task Cancelling_a_running_job_stops_it_and_charges_what_it_used()
     {
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("cancel me midway"));
-        var run = _worker.ChatJob(new SimulatorOptions { TokensPerSecond = 20 }).RunAsync(id, CancellationToken.None);
+        var run = _worker.ChatJob(new SimulatorOptions { TokensPerSecond = 20 }).RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
         await WaitUntilAsync(async () => (await _worker.Events.ReadAfterAsync(id, 0)).Count(e => e.Json.Contains("\"token\"")) >= 3);
 
         Assert.True(_worker.Running.Cancel(id));
@@ -122,10 +137,11 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("dispatch me"), createdAt: DateTimeOffset.UtcNow.AddMinutes(-1));
         var enqueued = new List<Guid>();
 
-        await _worker.Store.DispatchPendingAsync(DateTimeOffset.UtcNow, (jobId, _) => { enqueued.Add(jobId); return "hf-" + jobId; }, CancellationToken.None);
-        await _worker.Store.DispatchPendingAsync(DateTimeOffset.UtcNow, (jobId, _) => { enqueued.Add(jobId); return "hf-" + jobId; }, CancellationToken.None);
+        await _worker.Store.DispatchPendingAsync((jobId, _, _) => { enqueued.Add(jobId); return "hf-" + jobId; }, CancellationToken.None);
+        await _worker.Store.DispatchPendingAsync((jobId, _, _) => { enqueued.Add(jobId); return "hf-" + jobId; }, CancellationToken.None);
 
         Assert.Single(enqueued, id);
+        Assert.NotNull((await _worker.Store.GetAsync(id, CancellationToken.None))!.DispatchId);
         Assert.Equal("hf-" + id, (await _worker.Store.GetAsync(id, CancellationToken.None))!.HangfireJobId);
     }
 

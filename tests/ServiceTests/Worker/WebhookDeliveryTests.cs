@@ -55,8 +55,8 @@ public sealed class WebhookDeliveryTests(LocalInfrastructure infrastructure) : I
     {
         _failuresToSend = 1;
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("notify me"), webhookUrl: HookUrl);
-        await _worker.ChatJob().RunAsync(id, CancellationToken.None);
-        await _worker.ChatJob().RunAsync(id, CancellationToken.None); // a duplicate delivery of the job
+        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
+        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None); // a duplicate delivery of the job
 
         using var sender = await StartSenderAsync(allowPrivateNetworks: true);
         await ChatCompletionJobTests.WaitUntilAsync(async () => await DeliveryStatusAsync(id) == "delivered", timeoutSeconds: 15);
@@ -80,7 +80,7 @@ public sealed class WebhookDeliveryTests(LocalInfrastructure infrastructure) : I
     public async Task Private_destinations_are_refused_unless_allowed()
     {
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("to loopback"), webhookUrl: HookUrl);
-        await _worker.ChatJob().RunAsync(id, CancellationToken.None);
+        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
 
         using var sender = await StartSenderAsync(allowPrivateNetworks: false);
         await ChatCompletionJobTests.WaitUntilAsync(async () =>

@@ -70,6 +70,20 @@ public sealed class WorkerHarness : IAsyncDisposable
         temperature = 0,
     };
 
+    /// <summary>
+    /// The job's current dispatch id, as the Worker's dispatcher would have assigned it (tests run jobs
+    /// directly instead of through Hangfire, so they assign it here).
+    /// </summary>
+    public async Task<Guid> DispatchIdAsync(Guid jobId)
+    {
+        await using var command = DataSource.CreateCommand("""
+            UPDATE jobs SET dispatch_id = COALESCE(dispatch_id, gen_random_uuid()), hangfire_job_id = COALESCE(hangfire_job_id, 'test')
+            WHERE id = $1 RETURNING dispatch_id
+            """);
+        command.Parameters.AddWithValue(jobId);
+        return (Guid)(await command.ExecuteScalarAsync())!;
+    }
+
     public async Task<Guid> CreateKeyAsync()
     {
         var keyId = Guid.NewGuid();

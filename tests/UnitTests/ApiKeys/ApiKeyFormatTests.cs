@@ -32,6 +32,7 @@ public sealed class ApiKeyFormatTests
 
         Assert.StartsWith(prefix, key);
         Assert.True(key.Length - prefix.Length >= 33, "most of the key's randomness must stay secret");
-        Assert.DoesNotContain("secret", ApiKeyFormat.PublicPrefix("secret"));
+        Assert.DoesNotContain("short-admin-key!", ApiKeyFormat.PublicPrefix("short-admin-key!"));
+        Assert.StartsWith("key#", ApiKeyFormat.PublicPrefix("short-admin-key!"));
     }
 }
