@@ -11,7 +11,7 @@ public static class PostgresCluster
     public static bool AsRoot => Environment.UserName == "root";
 
     /// <summary>Creates the cluster in <c>{clusterDirectory}/data</c> and returns how to start its server.</summary>
-    public static ProcessLaunch Init(string clusterDirectory, int port, string password)
+    public static ProcessLaunch Init(string clusterDirectory, int port, string password, params string[] extraServerArgs)
     {
         var binaries = FindBinaries();
         var dataDirectory = Path.Combine(clusterDirectory, "data");
@@ -43,6 +43,7 @@ public static class PostgresCluster
             // Throw-away data: durability costs time and buys nothing here.
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
             "-c", "max_connections=300",
+            .. extraServerArgs,
         ];
         return AsRoot
             ? new ProcessLaunch("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", postgres, .. serverArgs], clusterDirectory)

@@ -124,11 +124,12 @@ public sealed partial class JobStore
     /// </summary>
     public async Task<int> ReleaseStaleAsync(string kind, DateTimeOffset pendingBefore, DateTimeOffset processingBefore, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             UPDATE jobs SET hangfire_job_id = NULL, updated_at = $4,
                    steps = steps || jsonb_build_array(jsonb_build_object('at', $4::timestamptz, 'step', 'dispatched again after no progress'))
             WHERE kind = $1 AND hangfire_job_id IS NOT NULL
-              AND ((status = 'pending' AND updated_at < $2) OR (status = 'processing' AND updated_at < $3))
+              AND ((status = 'pending' AND updated_at < $2) OR (status = 'processing' AND updated_at < $3)
+                   OR (hangfire_job_id = '{Dispatching}' AND updated_at < $4 - interval '30 seconds'))
             """);
         command.Parameters.AddWithValue(kind);
         command.Parameters.AddWithValue(pendingBefore);

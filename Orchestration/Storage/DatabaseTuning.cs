@@ -14,5 +14,10 @@ public static class DatabaseTuning
     {
         builder.ConnectionStringBuilder.MaxAutoPrepare = 128;
         builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+
+        // Hangfire opens and closes a pooled connection for nearly every operation (about 30 per job);
+        // resetting session state on each return cost Postgres three statements each time. Neither we nor
+        // Hangfire.PostgreSql change session state (its locks are rows, not advisory locks), so skip it.
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
     }
 }

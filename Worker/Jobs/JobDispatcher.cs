@@ -46,9 +46,17 @@ internal sealed partial class JobDispatcher(
         }
     }
 
+    private long _lastStaleCheck;
+
     private async Task DispatchAllAsync(CancellationToken cancellationToken)
     {
-        await ReleaseStaleAsync(cancellationToken);
+        // Stale rows are rare and the check scans: once per sweep interval, not on every notification.
+        if (timeProvider.GetElapsedTime(_lastStaleCheck) >= TimeSpan.FromSeconds(options.Value.DispatchSweepSeconds))
+        {
+            _lastStaleCheck = timeProvider.GetTimestamp();
+            await ReleaseStaleAsync(cancellationToken);
+        }
+
         int dispatched;
         do
         {

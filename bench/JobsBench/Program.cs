@@ -19,7 +19,11 @@ const string AdminKey = "bench-admin-key-0123456789abcdef";
 Console.WriteLine($"Jobs benchmark: {concurrency} submitters for {duration.TotalSeconds:F0} s, {workers} worker processes × {workerThreads} chat workers, " +
                   $"{Environment.ProcessorCount} cores, Release, simulator at zero latency.");
 
-await using var infrastructure = new LocalInfrastructure();
+var diagnose = Environment.GetCommandLineArgs().Contains("--diagnose");
+await using var infrastructure = new LocalInfrastructure
+{
+    ExtraPostgresArgs = diagnose ? ["-c", "shared_preload_libraries=pg_stat_statements"] : [],
+};
 await infrastructure.StartAsync();
 
 using var probe = new HttpClient();
@@ -126,10 +130,23 @@ try
     Console.WriteLine($"| pick-up latency, idle: p50 / p99 | {idlePickup.P50:F1} / {idlePickup.P99:F1} ms | p50 ≤ 100 ms |");
     Console.WriteLine($"| pick-up latency under load: p50 / p99 | {loadPickup.P50:F1} / {loadPickup.P99:F1} ms | |");
     Console.WriteLine($"| peak RSS: Api / each Worker | {api.PeakRssMiB():F0} / {string.Join(", ", workerProcesses.Select(w => w.PeakRssMiB().ToString("F0")))} MiB | |");
-    if (Environment.GetCommandLineArgs().Contains("--diagnose"))
+    if (diagnose)
     {
         await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString);
         await connection.OpenAsync();
+        await using (var statements = new NpgsqlCommand("""
+            CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+            SELECT calls, round(total_exec_time)::bigint, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+            FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15
+            """, connection))
+        await using (var top = await statements.ExecuteReaderAsync())
+        {
+            while (await top.ReadAsync())
+            {
+                Console.Error.WriteLine($"{top.GetInt64(0),8} calls {top.GetInt64(1),7} ms  {top.GetString(2)}");
+            }
+        }
+
         await using var command = new NpgsqlCommand("""
             SELECT schemaname || '.' || relname, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd, n_tup_del
             FROM pg_stat_user_tables ORDER BY seq_tup_read DESC LIMIT 8

@@ -22,6 +22,9 @@ public sealed partial class LocalInfrastructure : IAsyncDisposable
 
     public string RedisConnectionString { get; private set; } = "";
 
+    /// <summary>Extra <c>postgres</c> arguments (diagnostics such as pg_stat_statements).</summary>
+    public string[] ExtraPostgresArgs { get; init; } = [];
+
     public async Task StartAsync()
     {
         Directory = CreateRunDirectory();
@@ -29,7 +32,7 @@ public sealed partial class LocalInfrastructure : IAsyncDisposable
         var postgresPort = ServerProcess.FreePort();
         var postgresPassword = ProcessLaunch.NewPassword();
         var postgresDirectory = System.IO.Directory.CreateDirectory(Path.Combine(Directory, "postgres")).FullName;
-        _postgresLaunch = PostgresCluster.Init(postgresDirectory, postgresPort, postgresPassword);
+        _postgresLaunch = PostgresCluster.Init(postgresDirectory, postgresPort, postgresPassword, ExtraPostgresArgs);
         _postgres = ServerProcess.Start(_postgresLaunch);
         DatabaseConnectionString = PostgresCluster.ConnectionString(postgresPort, postgresPassword, "llmdb");
         _maintenanceConnectionString = PostgresCluster.ConnectionString(postgresPort, postgresPassword, "postgres");
