@@ -28,12 +28,12 @@ await infrastructure.StartAsync();
 
 using var probe = new HttpClient();
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2 }) { Timeout = TimeSpan.FromSeconds(30) };
-using var api = ServiceProcess.Start("Api", infrastructure, new Dictionary<string, string> { ["Admin:BootstrapKey"] = AdminKey });
+using var api = ServiceProcess.Start("Api", infrastructure, new Dictionary<string, string> { ["Admin:BootstrapKey"] = AdminKey }, "Release");
 var workerProcesses = Enumerable.Range(0, workers)
     .Select(_ => ServiceProcess.Start("Worker", infrastructure, new Dictionary<string, string>
     {
         ["Worker:ChatWorkerCount"] = workerThreads.ToString(),
-    })).ToList();
+    }, "Release")).ToList();
 try
 {
     await api.WaitHealthyAsync(probe);

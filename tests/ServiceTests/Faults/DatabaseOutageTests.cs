@@ -31,7 +31,7 @@ public sealed class DatabaseOutageTests(LocalInfrastructure infrastructure, ITes
     public async Task Services_ride_out_a_brief_database_outage()
     {
         using var client = await _api.CreateTenantClientAsync("tenant-outage");
-        using var worker = WorkerProcess.Start(infrastructure, new Dictionary<string, string>());
+        using var worker = ServiceProcess.Start("Worker", infrastructure, new Dictionary<string, string>());
         using var probe = new HttpClient { BaseAddress = worker.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
         await WaitForStatusAsync(probe, "/health", HttpStatusCode.OK);
         await CompleteOneJobAsync(client, "before the outage", worker);
@@ -62,7 +62,7 @@ public sealed class DatabaseOutageTests(LocalInfrastructure infrastructure, ITes
         Assert.Equal(0, await _harness.CountAsync("SELECT count(*) FROM jobs WHERE input::text LIKE '%during the outage%' AND $1::uuid IS NOT NULL", Guid.Empty));
     }
 
-    private async Task CompleteOneJobAsync(HttpClient client, string content, WorkerProcess worker)
+    private async Task CompleteOneJobAsync(HttpClient client, string content, ServiceProcess worker)
     {
         using var accepted = await client.PostJobAsync(JobRequests.Chat(content));
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);

@@ -24,6 +24,7 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         ["Orchestration:Simulator:TokensPerSecond"] = "5",
         ["Worker:InvisibilityTimeoutSeconds"] = "10",
         ["Worker:ShutdownGraceSeconds"] = "20",
+        ["Webhooks:AllowPrivateNetworks"] = "true", // the test's receiver is on loopback
     };
 
     private readonly ApiFactory _api = new(infrastructure);
@@ -58,13 +59,13 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         using var client = await _api.CreateTenantClientAsync("tenant-faults");
         var id = await SubmitAsync(client, webhook: true);
 
-        using var doomed = WorkerProcess.Start(infrastructure, SlowWorker);
+        using var doomed = ServiceProcess.Start("Worker", infrastructure, SlowWorker);
         await WaitForAsync(id, job => job.Status == JobStatus.Processing && job.Worker == doomed.Name, TimeSpan.FromSeconds(30), doomed);
         doomed.Signal("KILL");
         Assert.True(await doomed.WaitForExitAsync(TimeSpan.FromSeconds(5)));
 
         var killedAt = DateTime.UtcNow;
-        using var survivor = WorkerProcess.Start(infrastructure, new Dictionary<string, string>(SlowWorker)
+        using var survivor = ServiceProcess.Start("Worker", infrastructure, new Dictionary<string, string>(SlowWorker)
         {
             ["Orchestration:Simulator:TokensPerSecond"] = "0",
         });
@@ -87,7 +88,7 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         using var client = await _api.CreateTenantClientAsync("tenant-faults");
         var id = await SubmitAsync(client, webhook: false);
 
-        using var worker = WorkerProcess.Start(infrastructure, SlowWorker);
+        using var worker = ServiceProcess.Start("Worker", infrastructure, SlowWorker);
         await WaitForAsync(id, job => job.Status == JobStatus.Processing && job.Worker == worker.Name, TimeSpan.FromSeconds(30), worker);
         worker.Signal("TERM");
 
@@ -104,7 +105,7 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         using var client = await _api.CreateTenantClientAsync("tenant-faults");
         var id = await SubmitAsync(client, webhook: false);
 
-        using var worker = WorkerProcess.Start(infrastructure, new Dictionary<string, string>(SlowWorker)
+        using var worker = ServiceProcess.Start("Worker", infrastructure, new Dictionary<string, string>(SlowWorker)
         {
             ["Worker:ShutdownGraceSeconds"] = "1",
         });
@@ -115,7 +116,7 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         Assert.Equal(0, worker.ExitCode);
         Assert.Equal(JobStatus.Pending, (await _harness.Store.GetAsync(id, CancellationToken.None))!.Status);
 
-        using var next = WorkerProcess.Start(infrastructure, new Dictionary<string, string>(SlowWorker)
+        using var next = ServiceProcess.Start("Worker", infrastructure, new Dictionary<string, string>(SlowWorker)
         {
             ["Orchestration:Simulator:TokensPerSecond"] = "0",
         });
@@ -137,7 +138,7 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         return (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
     }
 
-    private async Task<JobRecord> WaitForAsync(Guid id, Func<JobRecord, bool> condition, TimeSpan timeout, WorkerProcess worker)
+    private async Task<JobRecord> WaitForAsync(Guid id, Func<JobRecord, bool> condition, TimeSpan timeout, ServiceProcess worker)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)

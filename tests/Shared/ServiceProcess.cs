@@ -1,0 +1,195 @@
+using System.Diagnostics;
+
+namespace AspireLlm.Tests.Shared;
+
+/// <summary>
+/// One of our services (the Api or the Worker) as built, in a process of its own against the given
+/// Postgres and Redis: for fault tests (SIGKILL, SIGTERM) and benchmarks (CPU time and peak memory
+/// from /proc). The build configuration is the caller's own unless one is named.
+/// </summary>
+public sealed class ServiceProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+
+    private ServiceProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public int Id => _process.Id;
+
+    /// <summary>How a Worker names itself in a job's <c>worker</c> column.</summary>
+    public string Name => $"{Environment.MachineName}:{_process.Id}";
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join('\n', _output);
+            }
+        }
+    }
+
+    /// <param name="project">"Api" or "Worker".</param>
+    /// <param name="settings">Configuration keys (with ':') passed as environment variables.</param>
+    public static ServiceProcess Start(
+        string project, LocalInfrastructure infrastructure, IDictionary<string, string> settings, string? configuration = null)
+    {
+        configuration ??= AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(RepositoryRoot(), project, "bin", configuration, "net10.0", $"AspireLlm.{project}.dll");
+        var url = $"http://127.0.0.1:{ServerProcess.FreePort()}";
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        start.Environment["ConnectionStrings__llmdb"] = infrastructure.DatabaseConnectionString;
+        start.Environment["ConnectionStrings__cache"] = infrastructure.RedisConnectionString;
+        start.Environment["ASPNETCORE_URLS"] = url;
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = Process.Start(start)!;
+        var service = new ServiceProcess(process, new Uri(url));
+        process.OutputDataReceived += (_, line) => service.Append(line.Data);
+        process.ErrorDataReceived += (_, line) => service.Append(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return service;
+    }
+
+    public async Task WaitHealthyAsync(HttpClient http)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !HasExited)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri(BaseAddress, "/health"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{BaseAddress} did not become healthy:\n{Output}");
+    }
+
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString()]);
+        kill!.WaitForExit();
+    }
+
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancellation.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>User plus system CPU time so far, from /proc/PID/stat (clock ticks of 10 ms).</summary>
+    public TimeSpan CpuTime() => CpuTimeOf(_process.Id);
+
+    public static TimeSpan CpuTimeOf(int pid)
+    {
+        try
+        {
+            var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return TimeSpan.FromMilliseconds((long.Parse(fields[11]) + long.Parse(fields[12])) * 10);
+        }
+        catch (IOException)
+        {
+            return TimeSpan.Zero; // the process ended
+        }
+    }
+
+    /// <summary>CPU time of every process whose command line contains <paramref name="marker"/>.</summary>
+    public static TimeSpan CpuTimeOfProcessesMatching(string marker) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(Path.GetFileName)
+            .Where(name => int.TryParse(name, out _))
+            .Select(name => (Pid: int.Parse(name!), CommandLine: SafeRead($"/proc/{name}/cmdline")))
+            .Where(process => process.CommandLine.Contains(marker, StringComparison.Ordinal))
+            .Aggregate(TimeSpan.Zero, (total, process) => total + CpuTimeOf(process.Pid));
+
+    /// <summary>Peak resident memory (VmHWM) in MiB.</summary>
+    public double PeakRssMiB()
+    {
+        var line = File.ReadAllLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.Add(line);
+            }
+        }
+    }
+
+    private static string SafeRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "AspireLlm.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Run from inside the repository.");
+    }
+}
