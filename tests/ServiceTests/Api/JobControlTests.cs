@@ -144,6 +144,28 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
     }
 
     [Fact]
+    public async Task After_an_operator_retry_the_event_stream_runs_on_to_the_new_runs_end()
+    {
+        using var client = await _factory.CreateTenantClientAsync("tenant-retry");
+        using var admin = _factory.CreateClientWithKey(ApiFactory.AdminKey);
+        var id = await SubmitAsync(client, "Hello there");
+        await _worker.Store.FailAsync(id, "provider_error", "boom", DateTimeOffset.UtcNow, CancellationToken.None);
+        await _worker.Events.AppendAsync(id, Orchestration.Jobs.Events.JobEvent.ForStatus("failed", DateTimeOffset.UtcNow));
+        using var retried = await admin.PostAsync($"/v1/admin/jobs/{id}/retry", null);
+        Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
+
+        using var stream = await OpenEventsAsync(client, id, lastEventId: null);
+        var reading = stream.ReadToEndAsync();
+        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
+        var events = await reading.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Contains(events, e => e.Type == "status" && e.Data.GetProperty("status").GetString() == "failed");
+        var processing = events.Single(e => e.Type == "status" && e.Data.GetProperty("status").GetString() == "processing");
+        Assert.Equal(2, processing.Data.GetProperty("run").GetInt32());
+        Assert.Equal("completed", events[^1].Data.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Each_key_reads_its_own_webhook_secret()
     {
         using var alice = await _factory.CreateTenantClientAsync("tenant-a");

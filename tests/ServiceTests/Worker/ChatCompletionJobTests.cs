@@ -59,6 +59,39 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
     }
 
     [Fact]
+    public async Task A_job_with_no_live_run_is_dispatched_again_and_the_old_dispatch_is_fenced_off()
+    {
+        var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("lost run"));
+        var oldDispatch = await _worker.DispatchIdAsync(id);
+        await using (var command = _worker.DataSource.CreateCommand(
+            "UPDATE jobs SET status = 'processing', updated_at = now() - interval '1 hour' WHERE id = $1"))
+        {
+            command.Parameters.AddWithValue(id);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(await _worker.Store.ReleaseStaleAsync(JobKinds.ChatCompletion, now.AddMinutes(-15), now.AddMinutes(-5), now, CancellationToken.None) >= 1);
+        Guid? newDispatch = null;
+        await _worker.Store.DispatchPendingAsync((jobId, dispatchId, _) =>
+        {
+            if (jobId == id)
+            {
+                newDispatch = dispatchId;
+            }
+
+            return "hf-" + dispatchId;
+        }, CancellationToken.None);
+
+        Assert.NotNull(newDispatch);
+        await _worker.ChatJob().RunAsync(id, oldDispatch, CancellationToken.None);
+        Assert.Equal(JobStatus.Processing, (await _worker.Store.GetAsync(id, CancellationToken.None))!.Status);
+        await _worker.ChatJob().RunAsync(id, newDispatch!.Value, CancellationToken.None);
+        Assert.Equal(JobStatus.Completed, (await _worker.Store.GetAsync(id, CancellationToken.None))!.Status);
+        Assert.Equal(1, await _worker.CountAsync(LedgerRows, id));
+    }
+
+    [Fact]
     public async Task Completed_job_carries_the_simulator_answer_usage_and_its_events()
     {
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("Hello there"));
