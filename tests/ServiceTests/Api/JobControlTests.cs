@@ -118,7 +118,8 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
         await listener.StopAsync(CancellationToken.None);
 
         Assert.Equal("cancelled", (await _worker.Store.GetAsync(id, CancellationToken.None))!.Status);
-        Assert.True(requested.Elapsed < TimeSpan.FromSeconds(1.5), $"cancellation took {requested.Elapsed}");
+        // The bound is a second (Redis message, or the one-second poll); the margin absorbs a loaded CI machine.
+        Assert.True(requested.Elapsed < TimeSpan.FromSeconds(3), $"cancellation took {requested.Elapsed}");
     }
 
     [Fact]

@@ -52,13 +52,15 @@ public sealed class JobDispatcherTests(LocalInfrastructure infrastructure) : IAs
         var accepted = Stopwatch.StartNew();
         using var response = await client.PostJobAsync(body);
         var id = (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
-        await ChatCompletionJobTests.WaitUntilAsync(async () => (await _worker.Store.GetAsync(id, CancellationToken.None))!.HangfireJobId is not null);
+        // "dispatching" marks a claimed row whose Hangfire id is not recorded yet.
+        await ChatCompletionJobTests.WaitUntilAsync(async () =>
+            (await _worker.Store.GetAsync(id, CancellationToken.None))!.HangfireJobId is { } hangfireId && hangfireId != JobStore.Dispatching);
         accepted.Stop();
         await dispatcher.StopAsync(CancellationToken.None);
 
         Assert.True(accepted.Elapsed < TimeSpan.FromSeconds(3), $"dispatch took {accepted.Elapsed} with the sweep at 10 minutes");
         await using var command = _worker.DataSource.CreateCommand("""
-            SELECT q.queue FROM jobs j JOIN hangfire.jobqueue q ON q.jobid = j.hangfire_job_id::bigint WHERE j.id = $1
+            SELECT queue FROM hangfire.jobqueue WHERE jobid = (SELECT hangfire_job_id::bigint FROM jobs WHERE id = $1)
             """);
         command.Parameters.AddWithValue(id);
         Assert.Equal(queue, await command.ExecuteScalarAsync());
