@@ -12,6 +12,8 @@ public static class AdminEndpoints
     {
         var group = routes.MapGroup("/v1/admin").WithTags("Admin").RequireAuthorization(ApiKeysExtensions.AdminPolicy);
         group.MapGet("/jobs", ListJobsAsync).WithName("AdminListJobs");
+        group.MapGet("/jobs/{id}", AdminJobsEndpoints.GetAsync).WithName("AdminGetJob");
+        group.MapPost("/jobs/{id}/cancel", AdminJobsEndpoints.CancelAsync).WithName("AdminCancelJob");
         group.MapPost("/jobs/{id}/retry", AdminJobsEndpoints.RetryAsync).WithName("AdminRetryJob");
         return routes;
     }

@@ -8,6 +8,31 @@ namespace AspireLlm.Api.Admin;
 /// <summary>Operators' actions on any tenant's jobs.</summary>
 internal static class AdminJobsEndpoints
 {
+    /// <summary>Any tenant's job with its step log, for operators (the input stays out of it).</summary>
+    public static async Task<Results<Ok<AdminJobDetail>, ProblemHttpResult>> GetAsync(string id, JobStore store, CancellationToken cancellationToken) =>
+        Guid.TryParse(id, out var jobId) && await store.GetAsync(jobId, cancellationToken) is { } job
+            ? TypedResults.Ok(AdminJobDetail.From(job))
+            : Problems.NotFound($"No job '{id}' exists.");
+
+    /// <summary>Cancels any tenant's job, with the same rules as the tenant's own cancel.</summary>
+    public static async Task<Results<Ok<AdminJobDetail>, Accepted<AdminJobDetail>, ProblemHttpResult>> CancelAsync(
+        string id, JobStore store, JobCancellation cancellation, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var jobId) || await store.GetAsync(jobId, cancellationToken) is not { } job)
+        {
+            return Problems.NotFound($"No job '{id}' exists.");
+        }
+
+        var (outcome, current) = await cancellation.CancelAsync(job, cancellationToken);
+        return outcome switch
+        {
+            CancelOutcome.Cancelled => TypedResults.Ok(AdminJobDetail.From(current)),
+            CancelOutcome.Requested => TypedResults.Accepted($"/v1/admin/jobs/{current.Id}", AdminJobDetail.From(current)),
+            _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has already finished",
+                detail: $"Job {current.Id} is {current.Status}."),
+        };
+    }
+
     /// <summary>
     /// Runs a failed or cancelled job again as a new run (charged and notified on its own). Other
     /// states answer 409: a pending or running job is already on its way, a completed one is done.

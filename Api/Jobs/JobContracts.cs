@@ -29,6 +29,17 @@ public sealed record JobView(
         job.Attempts, job.CreatedAt, job.StartedAt, job.CompletedAt, job.UpdatedAt);
 }
 
+/// <summary>One job for operators: state, step log, error and usage, and who ran it; not the input or result.</summary>
+public sealed record AdminJobDetail(
+    Guid Id, string TenantId, string Kind, string Status, int Progress, string? CurrentStep, JsonElement Steps,
+    JsonElement? Error, JsonElement? Usage, int Attempts, int Run, string? Worker, bool CancelRequested,
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, DateTimeOffset UpdatedAt)
+{
+    public static AdminJobDetail From(JobRecord job) => new(
+        job.Id, job.TenantId, job.Kind, job.Status, job.Progress, job.CurrentStep, job.Steps, job.Error, job.Usage,
+        job.Attempts, job.Run, job.Worker, job.CancelRequestedAt is not null, job.CreatedAt, job.StartedAt, job.CompletedAt, job.UpdatedAt);
+}
+
 /// <summary>A job in the operators' list: the tenant is shown, the input and result are not.</summary>
 public sealed record AdminJobView(
     Guid Id, string TenantId, string Kind, string Status, int Progress, string? CurrentStep, int Attempts,

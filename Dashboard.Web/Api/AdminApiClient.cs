@@ -8,6 +8,12 @@ public sealed record AdminJob(
     Guid Id, string TenantId, string Kind, string Status, int Progress, string? CurrentStep, int Attempts,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
+/// <summary>One job with its step log, as the Api's admin endpoint shows it.</summary>
+public sealed record AdminJobDetail(
+    Guid Id, string TenantId, string Kind, string Status, int Progress, string? CurrentStep, JsonElement Steps,
+    JsonElement? Error, JsonElement? Usage, int Attempts, int Run, string? Worker, bool CancelRequested,
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, DateTimeOffset UpdatedAt);
+
 /// <summary>
 /// Reads the Api's admin endpoints with the admin key. The dashboard never touches the database: the
 /// Api is the one place that enforces who may see what.
@@ -28,6 +34,37 @@ public sealed class AdminApiClient(HttpClient http)
         }
 
         return await response.Content.ReadFromJsonAsync<List<AdminJob>>(Json, cancellationToken) ?? [];
+    }
+
+    /// <summary>The job, or null when the Api does not know it.</summary>
+    public async Task<AdminJobDetail?> GetJobAsync(Guid id, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync($"/v1/admin/jobs/{id}", cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"The Api answered {(int)response.StatusCode} for job {id}.", null, response.StatusCode);
+        }
+
+        return await response.Content.ReadFromJsonAsync<AdminJobDetail>(Json, cancellationToken);
+    }
+
+    /// <summary>Asks the Api to cancel or retry the job; returns what the Api said, for the operator to read.</summary>
+    public async Task<string> ActAsync(Guid id, string action, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync($"/v1/admin/jobs/{id}/{action}", null, cancellationToken);
+        if (response.IsSuccessStatusCode)
+        {
+            return response.StatusCode == System.Net.HttpStatusCode.Accepted ? $"{action}: requested" : $"{action}: done";
+        }
+
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        return $"{action} refused ({(int)response.StatusCode}): " +
+               (problem.TryGetProperty("detail", out var detail) ? detail.GetString() : response.ReasonPhrase);
     }
 }
 

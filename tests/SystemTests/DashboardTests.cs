@@ -35,5 +35,9 @@ public sealed class DashboardTests(AppFixture fixture)
         var page = await dashboard.GetStringAsync("/");
         Assert.Contains("Recent jobs", page);
         Assert.Contains(jobId, page);
+
+        var detail = await dashboard.GetStringAsync($"/jobs/{jobId}");
+        Assert.Contains("Step log", detail);
+        Assert.Contains("accepted", detail);
     }
 }

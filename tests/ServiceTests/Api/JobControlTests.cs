@@ -167,6 +167,28 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
     }
 
     [Fact]
+    public async Task An_operator_inspects_and_cancels_any_tenants_job()
+    {
+        using var client = await _factory.CreateTenantClientAsync("tenant-ops");
+        using var admin = _factory.CreateClientWithKey(ApiFactory.AdminKey);
+        var id = await SubmitAsync(client, "for the operator");
+
+        var detail = await admin.GetFromJsonAsync<JsonElement>($"/v1/admin/jobs/{id}");
+        Assert.Equal("tenant-ops", detail.GetProperty("tenant_id").GetString());
+        Assert.Equal("accepted", detail.GetProperty("steps")[0].GetProperty("step").GetString());
+        Assert.False(detail.TryGetProperty("input", out _));
+
+        using var tenantTry = await client.PostAsync($"/v1/admin/jobs/{id}/cancel", null);
+        using var cancelled = await admin.PostAsync($"/v1/admin/jobs/{id}/cancel", null);
+        using var missing = await admin.GetAsync($"/v1/admin/jobs/{Guid.NewGuid()}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, tenantTry.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        Assert.Equal("cancelled", (await cancelled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
     public async Task Each_key_reads_its_own_webhook_secret()
     {
         using var alice = await _factory.CreateTenantClientAsync("tenant-a");
