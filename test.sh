@@ -6,19 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-missing=()
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && ! command -v postgres >/dev/null 2>&1; then
-  missing+=(postgresql)
-fi
-if ((${#missing[@]})); then
-  echo "Installing ${missing[*]}..."
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null \
-    || { echo "Could not install ${missing[*]}"; exit 1; }
-  # Debian starts a system redis on 6379 when it can; the tests start their own on free ports.
-fi
+.ci/install-servers.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 results="$(pwd)/TestResults"
 rm -rf "$results"

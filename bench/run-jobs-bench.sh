@@ -3,7 +3,7 @@
 # Usage: bench/run-jobs-bench.sh [--duration 15] [--concurrency 50] [--workers 2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v redis-server >/dev/null 2>&1 || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get update -qq && $sudo apt-get install -y -qq redis-server >/dev/null; }
+.ci/install-servers.sh
 dotnet build -c Release Api/Api.csproj -v q -nologo
 dotnet build -c Release Worker/Worker.csproj -v q -nologo
 dotnet run -c Release --project bench/JobsBench -- "$@"

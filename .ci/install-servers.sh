@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the servers the tests start when they are missing: redis-server (what production runs;
+# Garnet, the fallback for machines without it, comes from NuGet) and the PostgreSQL server binaries.
+# Used by .ci/run and by ./test.sh, so the README's test command works on a new machine too.
+set -uo pipefail
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && ! command -v postgres >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+((${#missing[@]})) || exit 0
+echo "Installing ${missing[*]}..."
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null \
+  || { echo "Could not install ${missing[*]}"; exit 1; }
