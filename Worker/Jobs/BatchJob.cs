@@ -26,9 +26,10 @@ internal sealed class BatchJob(
         var requests = input.Requests!;
         var items = new ConcurrentDictionary<int, JobItem>(await store.GetItemsAsync(job.Id, job.Run, context.CancellationToken));
         var done = items.Count;
+        var partial = Sum(items.Values, "batch");
         using var progressGate = new SemaphoreSlim(1, 1);
 
-        var pending = Enumerable.Range(0, requests.Count).Where(index => !items.ContainsKey(index));
+        var pending = Enumerable.Range(0, requests.Count).Where(index => !items.ContainsKey(index)).ToList();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = input.Concurrency, CancellationToken = context.CancellationToken };
         await Parallel.ForEachAsync(pending, parallel, async (index, cancellationToken) =>
         {
@@ -39,7 +40,8 @@ internal sealed class BatchJob(
             try
             {
                 items[index] = item;
-                context.PartialUsage = Sum(items.Values, "batch");
+                partial = partial with { InputTokens = partial.InputTokens + item.InputTokens, OutputTokens = partial.OutputTokens + item.OutputTokens };
+                context.PartialUsage = partial;
                 done++;
                 await reporter.ProgressAsync(job.Id, done * 100 / requests.Count, $"{done}/{requests.Count} items", CancellationToken.None);
             }

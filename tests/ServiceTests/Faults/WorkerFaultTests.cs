@@ -1,12 +1,8 @@
-using System.Collections.Concurrent;
 using System.Net;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.ServiceTests.Api;
 using AspireLlm.ServiceTests.Worker;
 using AspireLlm.Tests.Shared;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Xunit.Abstractions;
 
 namespace AspireLlm.ServiceTests.Faults;
@@ -29,21 +25,12 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
 
     private readonly ApiFactory _api = new(infrastructure);
     private WorkerHarness _harness = null!;
-    private WebApplication _receiver = null!;
-    private readonly ConcurrentQueue<string> _webhooks = new();
+    private WebhookReceiver _receiver = null!;
 
     public async Task InitializeAsync()
     {
         _harness = await WorkerHarness.CreateAsync(infrastructure);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _receiver = builder.Build();
-        _receiver.MapPost("/hook", (HttpRequest request) =>
-        {
-            _webhooks.Enqueue(request.Headers["Webhook-Id"].ToString());
-            return Results.Ok();
-        });
-        await _receiver.StartAsync();
+        _receiver = await WebhookReceiver.StartAsync();
     }
 
     public async Task DisposeAsync()
@@ -77,9 +64,9 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         Assert.Equal(SimulatorGolden.HelloThere,
             job.Result!.Value.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
         Assert.Equal(1, await _harness.CountAsync("SELECT count(*) FROM usage_ledger WHERE job_id = $1", id));
-        await ChatCompletionJobTests.WaitUntilAsync(() => Task.FromResult(!_webhooks.IsEmpty), timeoutSeconds: 15);
+        await ChatCompletionJobTests.WaitUntilAsync(() => Task.FromResult(!_receiver.Received.IsEmpty), timeoutSeconds: 15);
         await Task.Delay(1000);
-        Assert.Equal([$"{id}.1"], _webhooks.ToArray());
+        Assert.Equal([$"{id}.1"], _receiver.Received.Select(webhook => webhook.Id));
     }
 
     [Fact]
@@ -130,7 +117,7 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         var body = JobRequests.Chat();
         if (webhook)
         {
-            body["webhook_url"] = _receiver.Urls.Single() + "/hook";
+            body["webhook_url"] = _receiver.Url;
         }
 
         using var response = await client.PostJobAsync(body);

@@ -1,11 +1,7 @@
 extern alias worker;
-using System.Collections.Concurrent;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Jobs.Webhooks;
 using AspireLlm.Tests.Shared;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,27 +15,12 @@ namespace AspireLlm.ServiceTests.Worker;
 public sealed class WebhookDeliveryTests(LocalInfrastructure infrastructure) : IAsyncLifetime
 {
     private WorkerHarness _worker = null!;
-    private WebApplication _receiver = null!;
-    private readonly ConcurrentQueue<ReceivedWebhook> _received = new();
-    private int _failuresToSend;
+    private WebhookReceiver _receiver = null!;
 
     public async Task InitializeAsync()
     {
         _worker = await WorkerHarness.CreateAsync(infrastructure);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _receiver = builder.Build();
-        _receiver.MapPost("/hook", async (HttpRequest request) =>
-        {
-            var body = await new StreamReader(request.Body).ReadToEndAsync();
-            _received.Enqueue(new ReceivedWebhook(
-                request.Headers[WebhookSignature.IdHeader].ToString(),
-                long.Parse(request.Headers[WebhookSignature.TimestampHeader].ToString()),
-                request.Headers[WebhookSignature.SignatureHeader].ToString(),
-                body));
-            return Interlocked.Decrement(ref _failuresToSend) >= 0 ? Results.StatusCode(500) : Results.Ok();
-        });
-        await _receiver.StartAsync();
+        _receiver = await WebhookReceiver.StartAsync();
     }
 
     public async Task DisposeAsync()
@@ -48,12 +29,12 @@ public sealed class WebhookDeliveryTests(LocalInfrastructure infrastructure) : I
         await _worker.DisposeAsync();
     }
 
-    private string HookUrl => _receiver.Urls.Single() + "/hook";
+    private string HookUrl => _receiver.Url;
 
     [Fact]
     public async Task Webhook_is_signed_retried_after_a_500_and_sent_once_for_a_job_run_twice()
     {
-        _failuresToSend = 1;
+        _receiver.FailuresToSend = 1;
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("notify me"), webhookUrl: HookUrl);
         await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
         await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None); // a duplicate delivery of the job
@@ -63,7 +44,7 @@ public sealed class WebhookDeliveryTests(LocalInfrastructure infrastructure) : I
         await Task.Delay(500); // nothing more may arrive
         await sender.StopAsync();
 
-        var received = _received.ToList();
+        var received = _receiver.Received.ToList();
         Assert.Equal(2, received.Count);
         Assert.All(received, webhook => Assert.Equal($"{id}.1", webhook.Id));
         var secret = await SecretAsync(id);
@@ -87,7 +68,7 @@ public sealed class WebhookDeliveryTests(LocalInfrastructure infrastructure) : I
             await _worker.CountAsync("SELECT count(*) FROM webhook_attempts WHERE job_id = $1", id) >= 1);
         await sender.StopAsync();
 
-        Assert.DoesNotContain(_received, webhook => webhook.Id.StartsWith(id.ToString(), StringComparison.Ordinal));
+        Assert.DoesNotContain(_receiver.Received, webhook => webhook.Id.StartsWith(id.ToString(), StringComparison.Ordinal));
         Assert.Equal("pending", await DeliveryStatusAsync(id));
     }
 
@@ -122,6 +103,4 @@ public sealed class WebhookDeliveryTests(LocalInfrastructure infrastructure) : I
         command.Parameters.AddWithValue(jobId);
         return (string)(await command.ExecuteScalarAsync())!;
     }
-
-    private sealed record ReceivedWebhook(string Id, long Timestamp, string Signature, string Body);
 }

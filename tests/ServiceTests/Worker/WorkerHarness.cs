@@ -96,10 +96,11 @@ public sealed class WorkerHarness : IAsyncDisposable
         return keyId;
     }
 
-    public async Task<long> CountAsync(string sql, Guid jobId)
+    /// <summary>Runs a <c>count(*)</c> query with one parameter (<c>$1</c>).</summary>
+    public async Task<long> CountAsync(string sql, object parameter)
     {
         await using var command = DataSource.CreateCommand(sql);
-        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(parameter);
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
