@@ -13,31 +13,20 @@ namespace AspireLlm.ServiceTests.Api;
 
 /// <summary>Watching and steering a job through the Api while a worker runs it.</summary>
 [Collection(ServiceCollection.Name)]
-public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsyncLifetime
+public sealed class JobControlTests(LocalInfrastructure infrastructure) : ApiAndWorkerTest(infrastructure)
 {
-    private readonly ApiFactory _factory = new(infrastructure);
-    private WorkerHarness _worker = null!;
-
-    public async Task InitializeAsync() => _worker = await WorkerHarness.CreateAsync(infrastructure);
-
-    public async Task DisposeAsync()
-    {
-        await _worker.DisposeAsync();
-        await _factory.DisposeAsync();
-    }
-
     [Fact]
     public async Task Events_resume_by_last_event_id_on_another_api_replica_without_gaps_or_repeats()
     {
-        using var client = await _factory.CreateTenantClientAsync("tenant-events");
+        using var client = await Api.CreateTenantClientAsync("tenant-events");
         var id = await SubmitAsync(client, "Hello there");
 
         // Replica A: a client watches the first events, then the replica goes away.
-        var replicaA = new ApiFactory(infrastructure);
+        var replicaA = new ApiFactory(Infrastructure);
         var seen = new List<SseEvent>();
         using (var watcherA = replicaA.CreateClientWithKey(client.DefaultRequestHeaders.Authorization!.Parameter!))
         {
-            var run = _worker.ChatJob(new SimulatorOptions { TokensPerSecond = 40 }).RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
+            var run = Worker.ChatJob(new SimulatorOptions { TokensPerSecond = 40 }).RunAsync(id, await Worker.DispatchIdAsync(id), CancellationToken.None);
             using (var stream = await OpenEventsAsync(watcherA, id, lastEventId: null))
             {
                 while (seen.Count < 6)
@@ -64,9 +53,9 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
     [Fact]
     public async Task A_client_that_connects_after_the_end_gets_the_history_and_the_final_event()
     {
-        using var client = await _factory.CreateTenantClientAsync("tenant-events");
+        using var client = await Api.CreateTenantClientAsync("tenant-events");
         var id = await SubmitAsync(client, "late watcher");
-        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
+        await Worker.ChatJob().RunAsync(id, await Worker.DispatchIdAsync(id), CancellationToken.None);
 
         using var stream = await OpenEventsAsync(client, id, lastEventId: null);
         var events = await stream.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
@@ -74,7 +63,7 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
         Assert.Equal("pending", events[0].Data.GetProperty("status").GetString());
         Assert.Equal("completed", events[^1].Data.GetProperty("status").GetString());
 
-        using var other = await _factory.CreateTenantClientAsync("tenant-other");
+        using var other = await Api.CreateTenantClientAsync("tenant-other");
         using var forbidden = await other.GetAsync($"/v1/jobs/{id}/events");
         Assert.Equal(HttpStatusCode.NotFound, forbidden.StatusCode);
     }
@@ -82,15 +71,15 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
     [Fact]
     public async Task Cancelling_a_pending_job_means_it_never_starts()
     {
-        using var client = await _factory.CreateTenantClientAsync("tenant-cancel");
+        using var client = await Api.CreateTenantClientAsync("tenant-cancel");
         var id = await SubmitAsync(client, "never run");
 
         using var cancelled = await client.PostAsync($"/v1/jobs/{id}/cancel", null);
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
         Assert.Equal("cancelled", (await cancelled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
 
-        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
-        var job = (await _worker.Store.GetAsync(id, CancellationToken.None))!;
+        await Worker.ChatJob().RunAsync(id, await Worker.DispatchIdAsync(id), CancellationToken.None);
+        var job = (await Worker.Store.GetAsync(id, CancellationToken.None))!;
         Assert.Equal("cancelled", job.Status);
         Assert.Equal(0, job.Attempts);
 
@@ -101,14 +90,14 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
     [Fact]
     public async Task Cancelling_a_running_job_reaches_its_worker_within_a_second()
     {
-        using var client = await _factory.CreateTenantClientAsync("tenant-cancel");
+        using var client = await Api.CreateTenantClientAsync("tenant-cancel");
         var id = await SubmitAsync(client, "long running");
-        using var listener = new CancellationListener(_worker.Running, _worker.Store, _worker.Redis, TimeProvider.System,
+        using var listener = new CancellationListener(Worker.Running, Worker.Store, Worker.Redis, TimeProvider.System,
             NullLogger<CancellationListener>.Instance);
         await listener.StartAsync(CancellationToken.None);
 
-        var run = _worker.ChatJob(new SimulatorOptions { LatencyMs = 30_000 }).RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
-        await ChatCompletionJobTests.WaitUntilAsync(async () => (await _worker.Store.GetAsync(id, CancellationToken.None))!.Status == "processing");
+        var run = Worker.ChatJob(new SimulatorOptions { LatencyMs = 30_000 }).RunAsync(id, await Worker.DispatchIdAsync(id), CancellationToken.None);
+        await ChatCompletionJobTests.WaitUntilAsync(async () => (await Worker.Store.GetAsync(id, CancellationToken.None))!.Status == "processing");
 
         var requested = System.Diagnostics.Stopwatch.StartNew();
         using var response = await client.PostAsync($"/v1/jobs/{id}/cancel", null);
@@ -117,7 +106,7 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
         requested.Stop();
         await listener.StopAsync(CancellationToken.None);
 
-        Assert.Equal("cancelled", (await _worker.Store.GetAsync(id, CancellationToken.None))!.Status);
+        Assert.Equal("cancelled", (await Worker.Store.GetAsync(id, CancellationToken.None))!.Status);
         // The bound is a second (Redis message, or the one-second poll); the margin absorbs a loaded CI machine.
         Assert.True(requested.Elapsed < TimeSpan.FromSeconds(3), $"cancellation took {requested.Elapsed}");
     }
@@ -125,18 +114,18 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
     [Fact]
     public async Task An_admin_retries_a_failed_job_as_a_new_run()
     {
-        using var client = await _factory.CreateTenantClientAsync("tenant-retry");
-        using var admin = _factory.CreateClientWithKey(ApiFactory.AdminKey);
+        using var client = await Api.CreateTenantClientAsync("tenant-retry");
+        using var admin = Api.CreateClientWithKey(ApiFactory.AdminKey);
         var id = await SubmitAsync(client, "fail then retry");
-        await _worker.Store.FailAsync(id, "provider_error", "boom", DateTimeOffset.UtcNow, CancellationToken.None);
+        await Worker.Store.FailAsync(id, "provider_error", "boom", DateTimeOffset.UtcNow, CancellationToken.None);
 
         using var tenantTry = await client.PostAsync($"/v1/admin/jobs/{id}/retry", null);
         using var retried = await admin.PostAsync($"/v1/admin/jobs/{id}/retry", null);
         Assert.Equal(HttpStatusCode.Forbidden, tenantTry.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
 
-        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
-        var job = (await _worker.Store.GetAsync(id, CancellationToken.None))!;
+        await Worker.ChatJob().RunAsync(id, await Worker.DispatchIdAsync(id), CancellationToken.None);
+        var job = (await Worker.Store.GetAsync(id, CancellationToken.None))!;
         Assert.Equal("completed", job.Status);
         Assert.Equal(2, job.Run);
 
@@ -147,17 +136,17 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
     [Fact]
     public async Task After_an_operator_retry_the_event_stream_runs_on_to_the_new_runs_end()
     {
-        using var client = await _factory.CreateTenantClientAsync("tenant-retry");
-        using var admin = _factory.CreateClientWithKey(ApiFactory.AdminKey);
+        using var client = await Api.CreateTenantClientAsync("tenant-retry");
+        using var admin = Api.CreateClientWithKey(ApiFactory.AdminKey);
         var id = await SubmitAsync(client, "Hello there");
-        await _worker.Store.FailAsync(id, "provider_error", "boom", DateTimeOffset.UtcNow, CancellationToken.None);
-        await _worker.Events.AppendAsync(id, Orchestration.Jobs.Events.JobEvent.ForStatus("failed", DateTimeOffset.UtcNow));
+        await Worker.Store.FailAsync(id, "provider_error", "boom", DateTimeOffset.UtcNow, CancellationToken.None);
+        await Worker.Events.AppendAsync(id, Orchestration.Jobs.Events.JobEvent.ForStatus("failed", DateTimeOffset.UtcNow));
         using var retried = await admin.PostAsync($"/v1/admin/jobs/{id}/retry", null);
         Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
 
         using var stream = await OpenEventsAsync(client, id, lastEventId: null);
         var reading = stream.ReadToEndAsync();
-        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
+        await Worker.ChatJob().RunAsync(id, await Worker.DispatchIdAsync(id), CancellationToken.None);
         var events = await reading.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Contains(events, e => e.Type == "status" && e.Data.GetProperty("status").GetString() == "failed");
@@ -169,8 +158,8 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
     [Fact]
     public async Task An_operator_inspects_and_cancels_any_tenants_job()
     {
-        using var client = await _factory.CreateTenantClientAsync("tenant-ops");
-        using var admin = _factory.CreateClientWithKey(ApiFactory.AdminKey);
+        using var client = await Api.CreateTenantClientAsync("tenant-ops");
+        using var admin = Api.CreateClientWithKey(ApiFactory.AdminKey);
         var id = await SubmitAsync(client, "for the operator");
 
         var detail = await admin.GetFromJsonAsync<JsonElement>($"/v1/admin/jobs/{id}");
@@ -191,8 +180,8 @@ public sealed class JobControlTests(LocalInfrastructure infrastructure) : IAsync
     [Fact]
     public async Task Each_key_reads_its_own_webhook_secret()
     {
-        using var alice = await _factory.CreateTenantClientAsync("tenant-a");
-        using var bob = await _factory.CreateTenantClientAsync("tenant-b");
+        using var alice = await Api.CreateTenantClientAsync("tenant-a");
+        using var bob = await Api.CreateTenantClientAsync("tenant-b");
 
         var aliceSecret = (await alice.GetFromJsonAsync<JsonElement>("/v1/webhooks/secret")).GetProperty("secret").GetString();
         var bobSecret = (await bob.GetFromJsonAsync<JsonElement>("/v1/webhooks/secret")).GetProperty("secret").GetString();

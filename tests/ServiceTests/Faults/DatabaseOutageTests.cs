@@ -14,29 +14,18 @@ namespace AspireLlm.ServiceTests.Faults;
 /// 503 and writes nothing, and when Postgres is back both resume without a restart.
 /// </summary>
 [Collection(FaultCollection.Name)]
-public sealed class DatabaseOutageTests(LocalInfrastructure infrastructure, ITestOutputHelper output) : IAsyncLifetime
+public sealed class DatabaseOutageTests(LocalInfrastructure infrastructure, ITestOutputHelper output) : ApiAndWorkerTest(infrastructure)
 {
-    private readonly ApiFactory _api = new(infrastructure);
-    private WorkerHarness _harness = null!;
-
-    public async Task InitializeAsync() => _harness = await WorkerHarness.CreateAsync(infrastructure);
-
-    public async Task DisposeAsync()
-    {
-        await _harness.DisposeAsync();
-        await _api.DisposeAsync();
-    }
-
     [Fact]
     public async Task Services_ride_out_a_brief_database_outage()
     {
-        using var client = await _api.CreateTenantClientAsync("tenant-outage");
-        using var worker = ServiceProcess.Start("Worker", infrastructure, new Dictionary<string, string>());
+        using var client = await Api.CreateTenantClientAsync("tenant-outage");
+        using var worker = ServiceProcess.Start("Worker", Infrastructure, new Dictionary<string, string>());
         using var probe = new HttpClient { BaseAddress = worker.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
         await WaitForStatusAsync(probe, "/health", HttpStatusCode.OK);
         await CompleteOneJobAsync(client, "before the outage", worker);
 
-        infrastructure.StopPostgres();
+        Infrastructure.StopPostgres();
         try
         {
             await WaitForStatusAsync(probe, "/health", HttpStatusCode.ServiceUnavailable);
@@ -49,19 +38,19 @@ public sealed class DatabaseOutageTests(LocalInfrastructure infrastructure, ITes
         }
         finally
         {
-            await infrastructure.StartPostgresAsync();
+            await Infrastructure.StartPostgresAsync();
         }
 
         // Connections pooled in this test process (the harness's and the in-process Api's) died with the
         // old server; each would fail once (a 503 in the Api) before its pool drops it. Start them clean.
-        _harness.DataSource.Clear();
-        _api.Services.GetRequiredService<NpgsqlDataSource>().Clear();
+        Worker.DataSource.Clear();
+        Api.Services.GetRequiredService<NpgsqlDataSource>().Clear();
         await WaitForStatusAsync(probe, "/health", HttpStatusCode.OK);
         Assert.False(worker.HasExited);
         await CompleteOneJobAsync(client, "after the outage", worker);
         // The refused request wrote nothing: no job row exists with its content.
-        Assert.Equal(0, await _harness.CountAsync("SELECT count(*) FROM jobs WHERE strpos(input::text, $1) > 0", "during the outage"));
-        Assert.Equal(1, await _harness.CountAsync("SELECT count(*) FROM jobs WHERE strpos(input::text, $1) > 0", "after the outage"));
+        Assert.Equal(0, await Worker.CountAsync("SELECT count(*) FROM jobs WHERE strpos(input::text, $1) > 0", "during the outage"));
+        Assert.Equal(1, await Worker.CountAsync("SELECT count(*) FROM jobs WHERE strpos(input::text, $1) > 0", "after the outage"));
     }
 
     private async Task CompleteOneJobAsync(HttpClient client, string content, ServiceProcess worker)
@@ -70,7 +59,7 @@ public sealed class DatabaseOutageTests(LocalInfrastructure infrastructure, ITes
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var id = (await accepted.ReadJsonAsync()).GetProperty("id").GetGuid();
         var deadline = DateTime.UtcNow.AddSeconds(45);
-        while ((await _harness.Store.GetAsync(id, CancellationToken.None))!.Status != JobStatus.Completed)
+        while ((await Worker.Store.GetAsync(id, CancellationToken.None))!.Status != JobStatus.Completed)
         {
             if (DateTime.UtcNow > deadline)
             {
