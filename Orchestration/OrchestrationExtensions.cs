@@ -1,17 +1,23 @@
+using AspireLlm.Orchestration.Admission;
+using AspireLlm.Orchestration.Resilience;
 using AspireLlm.Orchestration.Routing;
-using AspireLlm.Orchestration.Simulator;
+using AspireLlm.Orchestration.Telemetry;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AspireLlm.Orchestration;
 
 public static class OrchestrationExtensions
 {
     /// <summary>
-    /// Registers the model catalog and its options (validated at start: a bad setting stops the
-    /// process with a message naming it). Used by both the Api and the Worker.
+    /// Registers the model pipeline and its options (validated at start: a bad setting stops the
+    /// process with a message naming it). Used by both the Api and the Worker. Redis, when
+    /// registered, carries the answer cache and the shared circuit state.
     /// </summary>
     public static IHostApplicationBuilder AddOrchestration(this IHostApplicationBuilder builder)
     {
@@ -21,14 +27,21 @@ public static class OrchestrationExtensions
             .Bind(builder.Configuration.GetSection(OrchestrationOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<OrchestrationOptions>, OrchestrationOptionsValidator>();
+        builder.Services.AddSingleton<IPostConfigureOptions<OrchestrationOptions>, DefaultRouting>();
+        builder.Services.AddSingleton<IValidateOptions<OrchestrationOptions>>(
+            services => new OrchestrationOptionsValidator(services.GetRequiredService<IConfiguration>()));
 
-        builder.Services.AddOptions<SimulatorOptions>()
-            .Bind(builder.Configuration.GetSection(SimulatorOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-
-        builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.TryAddSingleton<IModelAdmission>(NoModelAdmission.Instance);
+        builder.Services.AddSingleton<OrchestrationTelemetry>();
+        builder.Services.AddSingleton(services => new SharedBreakerBoard(
+            services.GetService<IConnectionMultiplexer>(), services.GetRequiredService<OrchestrationTelemetry>(),
+            services.GetRequiredService<ILogger<SharedBreakerBoard>>(), services.GetRequiredService<TimeProvider>()));
+        builder.Services.AddHostedService(services => services.GetRequiredService<SharedBreakerBoard>());
+        builder.Services.AddSingleton(services => new ModelCatalog(
+            services.GetRequiredService<IOptions<OrchestrationOptions>>(), services.GetRequiredService<IConfiguration>(),
+            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<OrchestrationTelemetry>(),
+            services.GetRequiredService<SharedBreakerBoard>(), services.GetRequiredService<IModelAdmission>(),
+            services.GetService<ILoggerFactory>(), services.GetService<IConnectionMultiplexer>()));
         return builder;
     }
 }

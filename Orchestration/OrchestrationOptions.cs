@@ -1,32 +1,42 @@
 using System.ComponentModel.DataAnnotations;
+using AspireLlm.Orchestration.Simulator;
 
 namespace AspireLlm.Orchestration;
 
-/// <summary>The model aliases this deployment routes, bound from <c>Orchestration</c>.</summary>
+/// <summary>
+/// Where model calls go and how they are protected, bound from <c>Orchestration</c>. When no
+/// deployment is configured, <see cref="DefaultRouting"/> fills in one per built-in alias: the real
+/// provider when its key is configured, the simulator otherwise.
+/// </summary>
 public sealed class OrchestrationOptions
 {
     public const string SectionName = "Orchestration";
 
-    /// <summary>Model alias → where it is served. The defaults serve two aliases from the simulator.</summary>
+    /// <summary>Deployment name → one model at one provider endpoint.</summary>
+    public Dictionary<string, DeploymentOptions> Deployments { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Model alias (what callers ask for) → its ordered fallback chain of deployment groups.</summary>
+    public Dictionary<string, ModelAliasOptions> Models { get; set; } = new(StringComparer.Ordinal);
+
     [Required]
-    public Dictionary<string, ModelRoute> Models { get; set; } = new(StringComparer.Ordinal)
-    {
-        ["gpt-4o-mini"] = new() { Provider = ProviderNames.Simulator, Model = "sim-gpt-4o-mini" },
-        ["claude-sonnet"] = new() { Provider = ProviderNames.Simulator, Model = "sim-claude-sonnet" },
-    };
+    public ResilienceOptions Resilience { get; set; } = new();
+
+    [Required]
+    public CacheOptions Cache { get; set; } = new();
+
+    [Required]
+    public SimulatorOptions Simulator { get; set; } = new();
+
+    /// <summary>The built-in aliases served by the simulator: what a fresh install without keys runs, and what tests start from.</summary>
+    public static OrchestrationOptions Simulated() => DefaultRouting.Simulated();
 }
 
-/// <summary>One alias's provider and the model name sent to it.</summary>
-public sealed class ModelRoute
+/// <summary>How long cached answers live.</summary>
+public sealed class CacheOptions
 {
-    [Required]
-    public string Provider { get; set; } = ProviderNames.Simulator;
+    /// <summary>How long a cached answer is served as a hit.</summary>
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
 
-    [Required]
-    public string Model { get; set; } = "";
-}
-
-public static class ProviderNames
-{
-    public const string Simulator = "simulator";
+    /// <summary>How long it is kept as a last resort for aliases with <see cref="ModelAliasOptions.FallbackToCache"/>.</summary>
+    public TimeSpan StaleTtl { get; set; } = TimeSpan.FromDays(1);
 }

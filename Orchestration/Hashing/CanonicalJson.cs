@@ -28,7 +28,7 @@ public static class CanonicalJson
         return SHA256.HashData(buffer.WrittenSpan);
     }
 
-    private static void Write(Utf8JsonWriter writer, JsonElement element)
+    internal static void Write(Utf8JsonWriter writer, JsonElement element)
     {
         switch (element.ValueKind)
         {

@@ -95,13 +95,6 @@ public sealed record ChatCompletionInput
     public List<ChatMessage> ToChatMessages() =>
         [.. Messages!.Select(m => new ChatMessage(new ChatRole(m.Role == "developer" ? "system" : m.Role!), m.Content))];
 
-    /// <summary>
-    /// A rough prompt size (words plus per-message overhead), used to charge what a cancelled call
-    /// consumed when the provider reported no usage. Real token counting belongs to the tokenizer.
-    /// </summary>
-    public int EstimateInputTokens() =>
-        Messages?.Sum(m => 3 + (m.Content ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length) ?? 0;
-
     public ChatOptions ToChatOptions() => new()
     {
         Temperature = Temperature,

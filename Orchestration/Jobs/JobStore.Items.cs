@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace AspireLlm.Orchestration.Jobs;
 
 /// <summary>One finished item of a batch run.</summary>
-public sealed record JobItem(int Index, string Status, JsonElement? Result, JsonElement? Error, int InputTokens, int OutputTokens);
+public sealed record JobItem(int Index, string Status, JsonElement? Result, JsonElement? Error, int InputTokens, int OutputTokens, decimal Cost = 0m);
 
 public sealed partial class JobStore
 {
@@ -11,8 +11,8 @@ public sealed partial class JobStore
     public async Task SaveItemAsync(Guid jobId, int run, JobItem item, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO job_items (job_id, run, item_index, status, result, error, input_tokens, output_tokens, completed_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            INSERT INTO job_items (job_id, run, item_index, status, result, error, input_tokens, output_tokens, cost, completed_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             ON CONFLICT (job_id, run, item_index) DO NOTHING
             """);
         command.Parameters.AddWithValue(jobId);
@@ -23,6 +23,7 @@ public sealed partial class JobStore
         command.Parameters.Add(NullableJson(item.Error));
         command.Parameters.AddWithValue(item.InputTokens);
         command.Parameters.AddWithValue(item.OutputTokens);
+        command.Parameters.AddWithValue(item.Cost);
         command.Parameters.AddWithValue(now);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -31,7 +32,7 @@ public sealed partial class JobStore
     public async Task<IReadOnlyDictionary<int, JobItem>> GetItemsAsync(Guid jobId, int run, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT item_index, status, result, error, input_tokens, output_tokens FROM job_items WHERE job_id = $1 AND run = $2
+            SELECT item_index, status, result, error, input_tokens, output_tokens, cost FROM job_items WHERE job_id = $1 AND run = $2
             """);
         command.Parameters.AddWithValue(jobId);
         command.Parameters.AddWithValue(run);
@@ -40,7 +41,7 @@ public sealed partial class JobStore
         while (await reader.ReadAsync(cancellationToken))
         {
             items[reader.GetInt32(0)] = new JobItem(
-                reader.GetInt32(0), reader.GetString(1), ParseJson(reader, 2), ParseJson(reader, 3), reader.GetInt32(4), reader.GetInt32(5));
+                reader.GetInt32(0), reader.GetString(1), ParseJson(reader, 2), ParseJson(reader, 3), reader.GetInt32(4), reader.GetInt32(5), reader.GetDecimal(6));
         }
 
         return items;

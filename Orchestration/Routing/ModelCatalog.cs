@@ -1,42 +1,93 @@
-using AspireLlm.Orchestration.Simulator;
+using AspireLlm.Orchestration.Admission;
+using AspireLlm.Orchestration.Caching;
+using AspireLlm.Orchestration.Providers;
+using AspireLlm.Orchestration.Redaction;
+using AspireLlm.Orchestration.Resilience;
+using AspireLlm.Orchestration.StructuredOutput;
+using AspireLlm.Orchestration.Telemetry;
+using AspireLlm.Orchestration.Tokens;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AspireLlm.Orchestration.Routing;
 
 /// <summary>
-/// Resolves a model alias to the chat client that serves it. Every model call in the Api and the
-/// Worker goes through here, so it is the one place where the pipeline around a provider is built.
+/// Resolves a model alias to its pipeline. Every model call in the Api and the Worker goes through
+/// here, so this is the one place the pipeline is put together, outermost first:
+/// exact cache → admission → structured-output check → prompt redaction (when the alias asks) →
+/// fallback across deployments → per deployment: circuit breaker, retries, attempt timeout,
+/// GenAI telemetry → the provider's client.
 /// </summary>
 public sealed class ModelCatalog
 {
-    private readonly Dictionary<string, IChatClient> _clients;
+    private readonly Dictionary<string, (AliasRoute Route, IChatClient Client)> _aliases;
 
-    public ModelCatalog(IOptions<OrchestrationOptions> options, IOptions<SimulatorOptions> simulator, TimeProvider timeProvider)
+    public ModelCatalog(
+        IOptions<OrchestrationOptions> options, IConfiguration configuration, TimeProvider timeProvider,
+        OrchestrationTelemetry telemetry, SharedBreakerBoard breakers, IModelAdmission admission,
+        ILoggerFactory? loggerFactory = null, IConnectionMultiplexer? redis = null)
     {
-        _clients = options.Value.Models.ToDictionary(
+        var settings = options.Value;
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var logger = loggerFactory.CreateLogger<ModelCatalog>();
+        var providers = new ProviderClientFactory(configuration, settings.Simulator, timeProvider);
+        var tokens = TokenCounter.Shared;
+
+        var deployments = new Dictionary<string, ModelDeployment>(StringComparer.Ordinal);
+        foreach (var name in settings.Models.Values.SelectMany(model => model.Groups).SelectMany(group => group.Deployments).Distinct())
+        {
+            var deployment = settings.Deployments[name];
+            var provider = new ChatClientBuilder(providers.Create(name, deployment))
+                .UseOpenTelemetry(loggerFactory, OrchestrationTelemetry.SourceName)
+                .Build();
+            var breaker = new CircuitBreaker(name, settings.Resilience.Breaker, timeProvider);
+            breakers.Register(breaker);
+            deployments[name] = new ModelDeployment(
+                name, deployment, provider, DeploymentRetry.Build(name, settings.Resilience, timeProvider, telemetry, logger), breaker,
+                tokens.EncodingFor(deployment.Provider, deployment.Model), timeProvider);
+        }
+
+        _aliases = settings.Models.ToDictionary(
             pair => pair.Key,
-            pair => CreateClient(pair.Value, simulator.Value, timeProvider),
+            pair =>
+            {
+                var route = new AliasRoute(pair.Key, pair.Value,
+                    [.. pair.Value.Groups.Select(group => new DeploymentGroup(group.Strategy, [.. group.Deployments.Select(name => deployments[name])]))]);
+                var builder = new ChatClientBuilder(new FallbackChatClient(route, tokens, settings.Resilience, telemetry, logger, timeProvider))
+                    .Use(inner => new ExactCacheChatClient(inner, route, redis, settings.Cache, telemetry, logger, timeProvider));
+                if (admission is not NoModelAdmission)
+                {
+                    builder.Use(inner => new AdmissionChatClient(inner, route, admission, tokens));
+                }
+
+                builder.Use(inner => new StructuredOutputChatClient(inner));
+                if (pair.Value.RedactPrompts)
+                {
+                    builder.Use(inner => new RedactingChatClient(inner));
+                }
+
+                return (route, builder.Build());
+            },
             StringComparer.Ordinal);
     }
 
     /// <summary>The aliases this deployment routes, in a stable order.</summary>
-    public IReadOnlyList<string> Aliases => [.. _clients.Keys.Order(StringComparer.Ordinal)];
+    public IReadOnlyList<string> Aliases => [.. _aliases.Keys.Order(StringComparer.Ordinal)];
 
-    public bool IsKnown(string alias) => _clients.ContainsKey(alias);
+    public bool IsKnown(string alias) => _aliases.ContainsKey(alias);
 
-    /// <summary>The client for <paramref name="alias"/>; throws for an alias that was not validated first.</summary>
-    public IChatClient GetChatClient(string alias) =>
-        _clients.TryGetValue(alias, out var client)
-            ? client
+    /// <summary>The resolved route of <paramref name="alias"/>: its deployments, their circuits and prices.</summary>
+    public AliasRoute GetRoute(string alias) => Find(alias).Route;
+
+    /// <summary>The pipeline for <paramref name="alias"/>; throws for an alias that was not validated first.</summary>
+    public IChatClient GetChatClient(string alias) => Find(alias).Client;
+
+    private (AliasRoute Route, IChatClient Client) Find(string alias) =>
+        _aliases.TryGetValue(alias, out var found)
+            ? found
             : throw new KeyNotFoundException($"Model alias '{alias}' is not routed by this deployment.");
-
-    private static IChatClient CreateClient(ModelRoute route, SimulatorOptions simulator, TimeProvider timeProvider) =>
-        route.Provider switch
-        {
-            ProviderNames.Simulator => new ChatClientBuilder(new SimulatorChatClient(simulator, timeProvider, route.Model))
-                .ConfigureOptions(options => options.ModelId ??= route.Model)
-                .Build(),
-            _ => throw new InvalidOperationException($"Provider '{route.Provider}' is not supported."),
-        };
 }

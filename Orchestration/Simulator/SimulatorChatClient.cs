@@ -1,6 +1,9 @@
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using AspireLlm.Orchestration.Providers;
 using Microsoft.Extensions.AI;
 
 namespace AspireLlm.Orchestration.Simulator;
@@ -9,10 +12,15 @@ namespace AspireLlm.Orchestration.Simulator;
 /// A provider that needs no network and no key: its answer is a pure function of the model id and
 /// the messages, so tests can assert exact output and benchmarks measure our overhead, not a model's.
 /// Latency and token rate come from <see cref="SimulatorOptions"/> and are timed by a
-/// <see cref="TimeProvider"/> so tests can drive them with a fake clock.
+/// <see cref="TimeProvider"/> so tests can drive them with a fake clock. <see cref="SimulatorFaults"/>
+/// make it fail the way real providers fail, with the same exceptions the real providers' HTTP
+/// layer raises.
 /// </summary>
-public sealed class SimulatorChatClient(SimulatorOptions options, TimeProvider timeProvider, string modelId = "simulator") : IChatClient
+public sealed class SimulatorChatClient(
+    SimulatorOptions options, TimeProvider timeProvider, string modelId = "simulator", SimulatorFaults? faults = null) : IChatClient
 {
+    private readonly Random? _faultDraws = faults is null ? null : faults.Seed is { } seed ? new Random(seed) : new Random();
+
     private static readonly string[] Vocabulary =
     [
         "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
@@ -41,13 +49,29 @@ public sealed class SimulatorChatClient(SimulatorOptions options, TimeProvider t
     {
         var messageList = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
         var model = chatOptions?.ModelId ?? modelId;
+        var fault = DrawFault();
         var words = Generate(model, messageList, chatOptions?.MaxOutputTokens ?? options.DefaultMaxOutputTokens);
+        if (chatOptions?.ResponseFormat is ChatResponseFormatJson)
+        {
+            words = [fault == Fault.InvalidJson ? "{\"answer\": " + words[0] : JsonSerializer.Serialize(new { answer = string.Join(' ', words) })];
+        }
         var responseId = "chatcmpl-sim-" + Convert.ToHexString(Digest(model, messageList))[..24].ToLowerInvariant();
         var createdAt = timeProvider.GetUtcNow();
 
         if (options.LatencyMs > 0)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(options.LatencyMs), timeProvider, cancellationToken);
+        }
+
+        switch (fault)
+        {
+            case Fault.RateLimited:
+                throw new ProviderHttpException((HttpStatusCode)429, TimeSpan.FromSeconds(faults!.RetryAfterSeconds), "rate_limit_exceeded", "Simulated rate limit.");
+            case Fault.ServerError:
+                throw new ProviderHttpException(HttpStatusCode.InternalServerError, null, "server_error", "Simulated server error.");
+            case Fault.Timeout:
+                await Task.Delay(Timeout.InfiniteTimeSpan, timeProvider, cancellationToken);
+                break;
         }
 
         var perToken = options.TokensPerSecond > 0 ? TimeSpan.FromSeconds(1.0 / options.TokensPerSecond) : TimeSpan.Zero;
@@ -59,6 +83,11 @@ public sealed class SimulatorChatClient(SimulatorOptions options, TimeProvider t
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            if (fault == Fault.BrokenStream && i == faults!.BrokenStreamAfterChunks)
+            {
+                throw new IOException("Simulated broken stream: the connection closed mid-answer.");
+            }
+
             yield return new ChatResponseUpdate(ChatRole.Assistant, i == 0 ? words[i] : " " + words[i])
             {
                 ResponseId = responseId,
@@ -87,6 +116,47 @@ public sealed class SimulatorChatClient(SimulatorOptions options, TimeProvider t
                 }),
             ],
         };
+    }
+
+    private Fault DrawFault()
+    {
+        if (faults is null || _faultDraws is null)
+        {
+            return Fault.None;
+        }
+
+        double draw;
+        lock (_faultDraws)
+        {
+            draw = _faultDraws.NextDouble();
+        }
+
+        foreach (var (share, fault) in new[]
+        {
+            (faults.RateLimitShare, Fault.RateLimited), (faults.ServerErrorShare, Fault.ServerError),
+            (faults.TimeoutShare, Fault.Timeout), (faults.BrokenStreamShare, Fault.BrokenStream),
+            (faults.InvalidJsonShare, Fault.InvalidJson),
+        })
+        {
+            if (draw < share)
+            {
+                return fault;
+            }
+
+            draw -= share;
+        }
+
+        return Fault.None;
+    }
+
+    private enum Fault
+    {
+        None,
+        RateLimited,
+        ServerError,
+        Timeout,
+        BrokenStream,
+        InvalidJson,
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>

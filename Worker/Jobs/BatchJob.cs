@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using AspireLlm.Orchestration.Jobs;
+using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Routing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
@@ -33,14 +34,19 @@ internal sealed class BatchJob(
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = input.Concurrency, CancellationToken = context.CancellationToken };
         await Parallel.ForEachAsync(pending, parallel, async (index, cancellationToken) =>
         {
-            var item = await RunItemAsync(index, requests[index], cancellationToken);
+            var item = await RunItemAsync(index, requests[index], job.TenantId, cancellationToken);
             await store.SaveItemAsync(job.Id, job.Run, item, timeProvider.GetUtcNow(), CancellationToken.None);
             // One report at a time, so watchers never see progress go backwards.
             await progressGate.WaitAsync(CancellationToken.None);
             try
             {
                 items[index] = item;
-                partial = partial with { InputTokens = partial.InputTokens + item.InputTokens, OutputTokens = partial.OutputTokens + item.OutputTokens };
+                partial = partial with
+                {
+                    InputTokens = partial.InputTokens + item.InputTokens,
+                    OutputTokens = partial.OutputTokens + item.OutputTokens,
+                    Cost = partial.Cost + item.Cost,
+                };
                 context.PartialUsage = partial;
                 done++;
                 await reporter.ProgressAsync(job.Id, done * 100 / requests.Count, $"{done}/{requests.Count} items", CancellationToken.None);
@@ -70,26 +76,31 @@ internal sealed class BatchJob(
         return new JobOutcome(JsonSerializer.SerializeToElement(result), JsonSerializer.SerializeToElement(usage), charge);
     }
 
-    private async Task<JobItem> RunItemAsync(int index, ChatCompletionInput request, CancellationToken cancellationToken)
+    private async Task<JobItem> RunItemAsync(int index, ChatCompletionInput request, string tenant, CancellationToken cancellationToken)
     {
+        var call = new ModelCallContext(tenant);
         try
         {
             var response = await models.GetChatClient(request.Model!)
-                .GetResponseAsync(request.ToChatMessages(), request.ToChatOptions(), cancellationToken);
-            var completion = ChatCompletionResult.From(response, request.Model!, timeProvider.GetUtcNow());
-            return new JobItem(index, JobStatus.Completed, completion.Result, null, completion.Charge.InputTokens, completion.Charge.OutputTokens);
+                .GetResponseAsync(request.ToChatMessages(), request.ToChatOptions().WithCallContext(call), cancellationToken);
+            var completion = ChatCompletionResult.From(response, request.Model!, timeProvider.GetUtcNow(), call);
+            return new JobItem(
+                index, JobStatus.Completed, completion.Result, null, completion.Charge.InputTokens, completion.Charge.OutputTokens, completion.Charge.Cost);
         }
         catch (Exception exception) when (exception is not OperationCanceledException && !TransientFaults.IsTransient(exception, timedOut: false))
         {
             // A request the provider rejects fails in its own slot; transient faults fail the run so it is retried.
             var (code, message) = TransientFaults.ToError(exception, timedOut: false);
-            return new JobItem(index, JobStatus.Failed, null, JsonSerializer.SerializeToElement(new { code, message }), 0, 0);
+            // A refused request may still have cost something (a failed structured-output repair, say).
+            return new JobItem(
+                index, JobStatus.Failed, null, JsonSerializer.SerializeToElement(new { code, message }),
+                (int)call.InputTokens, (int)call.OutputTokens, call.Cost);
         }
     }
 
     private static UsageEntry Sum(IEnumerable<JobItem> items, string alias)
     {
         var list = items.ToList();
-        return new UsageEntry(alias, alias, list.Sum(item => item.InputTokens), list.Sum(item => item.OutputTokens), Cost: 0m);
+        return new UsageEntry(alias, alias, list.Sum(item => item.InputTokens), list.Sum(item => item.OutputTokens), list.Sum(item => item.Cost));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AspireLlm.Orchestration.Jobs;
+using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Routing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
@@ -21,23 +22,27 @@ internal sealed class ChatCompletionJob(
         var input = context.Job.Input.Deserialize<ChatCompletionInput>(JobInputJson.Options)!;
         var alias = input.Model!;
         var client = models.GetChatClient(alias);
-        var estimatedInput = input.EstimateInputTokens();
+        var call = new ModelCallContext(context.Job.TenantId);
 
         var updates = new List<ChatResponseUpdate>();
-        var chunks = 0;
         var tokens = new TokenCoalescer(timeProvider);
-        await foreach (var update in client.GetStreamingResponseAsync(input.ToChatMessages(), input.ToChatOptions(), context.CancellationToken))
+        try
         {
-            updates.Add(update);
-            if (!string.IsNullOrEmpty(update.Text))
+            await foreach (var update in client.GetStreamingResponseAsync(
+                input.ToChatMessages(), input.ToChatOptions().WithCallContext(call), context.CancellationToken))
             {
-                chunks++;
-                context.PartialUsage = new UsageEntry(alias, update.ModelId ?? alias, estimatedInput, chunks, Cost: 0m);
-                if (tokens.Add(update.Text) is { } text)
+                updates.Add(update);
+                if (!string.IsNullOrEmpty(update.Text) && tokens.Add(update.Text) is { } text)
                 {
                     await reporter.TokenAsync(context.Job.Id, text);
                 }
             }
+        }
+        catch (OperationCanceledException)
+        {
+            // The pipeline has counted what the provider produced before the cancel; that is charged.
+            context.PartialUsage = ChatCompletionResult.ChargeOf(call, alias);
+            throw;
         }
 
         if (tokens.Flush() is { } rest)
@@ -45,7 +50,7 @@ internal sealed class ChatCompletionJob(
             await reporter.TokenAsync(context.Job.Id, rest);
         }
 
-        var completion = ChatCompletionResult.From(updates.ToChatResponse(), alias, timeProvider.GetUtcNow());
+        var completion = ChatCompletionResult.From(updates.ToChatResponse(), alias, timeProvider.GetUtcNow(), call);
         return new JobOutcome(completion.Result, completion.Usage, completion.Charge);
     }
 }

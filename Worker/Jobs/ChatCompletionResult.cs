@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AspireLlm.Orchestration.Jobs;
+using AspireLlm.Orchestration.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace AspireLlm.Worker.Jobs;
@@ -7,7 +8,14 @@ namespace AspireLlm.Worker.Jobs;
 /// <summary>A finished completion in OpenAI's <c>chat.completion</c> shape, plus the usage to charge.</summary>
 internal sealed record ChatCompletionResult(JsonElement Result, JsonElement Usage, UsageEntry Charge)
 {
-    public static ChatCompletionResult From(ChatResponse response, string alias, DateTimeOffset now)
+    /// <summary>
+    /// What the pipeline spent on the call: every provider call it made (a structured-output repair
+    /// is a second one), nothing for a cached answer. Charged even when the call was cut short.
+    /// </summary>
+    public static UsageEntry ChargeOf(ModelCallContext call, string alias) =>
+        new(alias, call.Deployment ?? alias, (int)call.InputTokens, (int)call.OutputTokens, call.Cost);
+
+    public static ChatCompletionResult From(ChatResponse response, string alias, DateTimeOffset now, ModelCallContext call)
     {
         var inputTokens = (int)(response.Usage?.InputTokenCount ?? 0);
         var outputTokens = (int)(response.Usage?.OutputTokenCount ?? 0);
@@ -38,7 +46,7 @@ internal sealed record ChatCompletionResult(JsonElement Result, JsonElement Usag
         return new ChatCompletionResult(
             JsonSerializer.SerializeToElement(result),
             JsonSerializer.SerializeToElement(usage),
-            new UsageEntry(alias, response.ModelId ?? alias, inputTokens, outputTokens, Cost: 0m));
+            ChargeOf(call, alias));
     }
 
     private static string FinishReason(ChatFinishReason? reason) =>

@@ -1,22 +1,28 @@
-using System.Net;
-using System.Net.Sockets;
+using AspireLlm.Orchestration.Providers;
+using AspireLlm.Orchestration.Resilience;
+using AspireLlm.Orchestration.Routing;
+using AspireLlm.Orchestration.StructuredOutput;
 
 namespace AspireLlm.Worker.Jobs;
 
-/// <summary>Which failures deserve another run of the job, and how a final failure reads to the client.</summary>
+/// <summary>
+/// Which failures deserve another run of the job, and how a final failure reads to the client. The
+/// pipeline has already retried and failed over inside the call; a job run is retried only when
+/// the model was unavailable or its stream broke, which a later run may not meet.
+/// </summary>
 internal static class TransientFaults
 {
     public static bool IsTransient(Exception exception, bool timedOut) => timedOut || exception switch
     {
-        HttpRequestException { StatusCode: null } => true,
-        HttpRequestException { StatusCode: { } status } => status == HttpStatusCode.TooManyRequests || (int)status >= 500,
-        SocketException or TimeoutException or IOException => true,
-        _ => false,
+        ModelUnavailableException or StreamInterruptedException => true,
+        PromptTooLargeException or StructuredOutputException => false,
+        _ => FailureClassifier.IsTransient(FailureClassifier.Classify(exception)),
     };
 
     public static string Describe(Exception exception) => exception switch
     {
-        HttpRequestException { StatusCode: { } status } => $"provider answered {(int)status}",
+        ModelUnavailableException unavailable => $"model {unavailable.Alias} unavailable",
+        ProviderHttpException http => $"provider answered {(int)http.Status}",
         _ => exception.GetType().Name,
     };
 
@@ -24,7 +30,12 @@ internal static class TransientFaults
         ? ("timeout", "The job did not finish within its deadline.")
         : exception switch
         {
-            HttpRequestException { StatusCode: { } status } => ("provider_error", $"The model provider answered {(int)status}."),
+            ModelUnavailableException => ("model_unavailable", exception.Message),
+            StreamInterruptedException => ("stream_interrupted", exception.Message),
+            PromptTooLargeException => ("context_length_exceeded", exception.Message),
+            StructuredOutputException => ("invalid_structured_output", exception.Message),
+            // Already redacted by the provider handler: providers echo prompts in their errors.
+            ProviderHttpException http => ("provider_error", http.Message),
             _ => ("internal_error", "The job failed; see the Worker logs for job id details."),
         };
 }

@@ -46,7 +46,7 @@ public sealed class JobsEndpointsTests(LocalInfrastructure infrastructure) : IAs
 
         using var first = await client.PostJobAsync(JobRequests.Chat(), key);
         // Same content, different property order and spacing: the canonical hash matches.
-        var reordered = """{ "input": {"temperature": 0, "messages": [{"content": "Hello there", "role": "user"}], "model": "gpt-4o-mini"}, "kind": "chat.completion" }""";
+        var reordered = """{ "input": {"temperature": 0.7, "messages": [{"content": "Hello there", "role": "user"}], "model": "gpt-4o-mini"}, "kind": "chat.completion" }""";
         using var second = await client.PostAsync("/v1/jobs", WithKey(reordered, key));
 
         Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);

@@ -114,6 +114,10 @@ public sealed class WorkerHarness : IAsyncDisposable
 
     private JobExecution Execution() => new(Store, Reporter(), Running, TimeProvider.System, NullLogger<JobExecution>.Instance);
 
-    private static ModelCatalog Catalog(SimulatorOptions? simulator) =>
-        new(Options.Create(new OrchestrationOptions()), Options.Create(simulator ?? new SimulatorOptions()), TimeProvider.System);
+    private static ModelCatalog Catalog(SimulatorOptions? simulator)
+    {
+        var options = OrchestrationOptions.Simulated();
+        options.Simulator = simulator ?? options.Simulator;
+        return TestPipelines.Catalog(options);
+    }
 }

@@ -3,7 +3,7 @@ using AspireLlm.Api.Jobs;
 using AspireLlm.Orchestration;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Routing;
-using AspireLlm.Orchestration.Simulator;
+using AspireLlm.Tests.Shared;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +12,7 @@ namespace AspireLlm.UnitTests.Jobs;
 public sealed class JobRequestParserTests
 {
     private readonly JobRequestParser _parser = new(
-        new ModelCatalog(Options.Create(new OrchestrationOptions()), Options.Create(new SimulatorOptions()), TimeProvider.System),
+        TestPipelines.Catalog(),
         new ConfigurationBuilder().Build());
 
     private (JobRequest? Request, Dictionary<string, string[]> Errors) Parse(string json)

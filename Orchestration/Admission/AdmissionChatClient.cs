@@ -1,0 +1,69 @@
+using System.Runtime.CompilerServices;
+using AspireLlm.Orchestration.Pipeline;
+using AspireLlm.Orchestration.Routing;
+using AspireLlm.Orchestration.Tokens;
+using Microsoft.Extensions.AI;
+
+namespace AspireLlm.Orchestration.Admission;
+
+/// <summary>
+/// Asks <see cref="IModelAdmission"/> before the call, with the worst case the call could cost,
+/// and settles with what it really cost afterwards — also when it failed or was cancelled part
+/// way, since the tokens a provider produced are billed either way.
+/// </summary>
+public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IModelAdmission admission, TokenCounter tokens)
+    : DelegatingChatClient(inner)
+{
+    public override async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var (callOptions, context) = ModelCallContext.Ensure(options);
+        var messageList = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
+        await using var lease = await admission.AdmitAsync(Estimate(messageList, callOptions, context), cancellationToken);
+        try
+        {
+            return await base.GetResponseAsync(messageList, callOptions, cancellationToken);
+        }
+        finally
+        {
+            await SettleAsync(lease, context);
+        }
+    }
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var (callOptions, context) = ModelCallContext.Ensure(options);
+        var messageList = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
+        await using var lease = await admission.AdmitAsync(Estimate(messageList, callOptions, context), cancellationToken);
+        try
+        {
+            await foreach (var update in base.GetStreamingResponseAsync(messageList, callOptions, cancellationToken))
+            {
+                yield return update;
+            }
+        }
+        finally
+        {
+            await SettleAsync(lease, context);
+        }
+    }
+
+    private AdmissionRequest Estimate(IReadOnlyList<ChatMessage> messages, ChatOptions options, ModelCallContext context)
+    {
+        var deployments = route.Deployments.ToList();
+        var maxOutput = options.MaxOutputTokens ?? deployments.Max(d => d.Options.MaxOutputTokens);
+        var prompt = tokens.CountPrompt(messages, deployments[0].Encoding);
+        var worstCost = deployments.Max(d => d.Price.CostOf(prompt, Math.Min(maxOutput, d.Options.MaxOutputTokens)));
+        return new AdmissionRequest(context.Tenant, route.Alias, prompt, maxOutput, worstCost);
+    }
+
+    private static async ValueTask SettleAsync(IAdmissionLease lease, ModelCallContext context)
+    {
+        if (context.InputTokens > 0 || context.OutputTokens > 0)
+        {
+            // Not the caller's token: a caller that went away must still be charged.
+            await lease.SettleAsync(context.InputTokens, context.OutputTokens, context.Cost, CancellationToken.None);
+        }
+    }
+}

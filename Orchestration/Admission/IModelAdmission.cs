@@ -1,0 +1,42 @@
+namespace AspireLlm.Orchestration.Admission;
+
+/// <summary>
+/// The gate every model call passes after the cache and before any provider: rate limits and
+/// budgets. The Api implements it over Redis; the default admits everything.
+/// </summary>
+public interface IModelAdmission
+{
+    /// <summary>Reserves what the call may use at worst, or throws <see cref="ModelAdmissionException"/>.</summary>
+    ValueTask<IAdmissionLease> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>What a call may use at worst: its prompt, all the output it asked for, at the dearest deployment's price.</summary>
+public sealed record AdmissionRequest(string Tenant, string Alias, int EstimatedPromptTokens, int MaxOutputTokens, decimal WorstCaseCost);
+
+/// <summary>A reservation. Settle it with what the call really used; disposing an unsettled lease releases it.</summary>
+public interface IAdmissionLease : IAsyncDisposable
+{
+    ValueTask SettleAsync(long inputTokens, long outputTokens, decimal cost, CancellationToken cancellationToken);
+}
+
+/// <summary>The call was refused: a limit or a budget would be exceeded.</summary>
+public sealed class ModelAdmissionException(string message, TimeSpan? retryAfter, bool budgetExhausted) : Exception(message)
+{
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    /// <summary>True for a spent budget (waiting a minute will not help), false for a rate limit.</summary>
+    public bool BudgetExhausted { get; } = budgetExhausted;
+}
+
+/// <summary>Admits every call; the default until the gateway registers real limits.</summary>
+public sealed class NoModelAdmission : IModelAdmission, IAdmissionLease
+{
+    public static NoModelAdmission Instance { get; } = new();
+
+    public ValueTask<IAdmissionLease> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IAdmissionLease>(this);
+
+    public ValueTask SettleAsync(long inputTokens, long outputTokens, decimal cost, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,38 @@
+using AspireLlm.Orchestration.Resilience;
+
+namespace AspireLlm.Orchestration.Routing;
+
+/// <summary>A model alias resolved: its options and its fallback chain of deployment groups.</summary>
+public sealed class AliasRoute(string alias, ModelAliasOptions options, IReadOnlyList<DeploymentGroup> groups)
+{
+    public string Alias { get; } = alias;
+
+    public ModelAliasOptions Options { get; } = options;
+
+    public IReadOnlyList<DeploymentGroup> Groups { get; } = groups;
+
+    public IEnumerable<ModelDeployment> Deployments => Groups.SelectMany(group => group.Deployments);
+
+    /// <summary>True when every deployment's circuit is open; <paramref name="retryAfter"/> is when the first reopens.</summary>
+    public bool AllOpen(out TimeSpan retryAfter)
+    {
+        retryAfter = TimeSpan.MaxValue;
+        // Indexed loops: this runs on every call and must not allocate enumerators.
+        for (var g = 0; g < Groups.Count; g++)
+        {
+            var deployments = Groups[g].Deployments;
+            for (var d = 0; d < deployments.Count; d++)
+            {
+                if (!deployments[d].Breaker.IsOpen(out var remaining))
+                {
+                    retryAfter = TimeSpan.Zero;
+                    return false;
+                }
+
+                retryAfter = remaining < retryAfter ? remaining : retryAfter;
+            }
+        }
+
+        return true;
+    }
+}
