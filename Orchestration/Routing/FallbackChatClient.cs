@@ -121,6 +121,10 @@ public sealed class FallbackChatClient(
             catch (Exception exception) when (call.ShouldFallBack(deployment, exception))
             {
             }
+            catch (OperationCanceledException) when (call.DeadlinePassed && !call.CallerCancelled)
+            {
+                throw call.Unavailable();
+            }
         }
 
         throw call.Unavailable();
@@ -263,6 +267,11 @@ public sealed class FallbackChatClient(
                 if (ShouldFallBack(deployment, exception))
                 {
                     return false;
+                }
+
+                if (DeadlinePassed && !CallerCancelled)
+                {
+                    throw Unavailable();
                 }
 
                 throw;
