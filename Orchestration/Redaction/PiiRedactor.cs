@@ -41,8 +41,8 @@ public static partial class PiiRedactor
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
     /// <summary>
-    /// The text with every finding replaced. Text without findings is returned as the same instance, so
-    /// the common case costs no allocation; null becomes the empty string.
+    /// The text with every finding replaced; null becomes the empty string. Text without findings is
+    /// returned as the same instance, and nothing here allocates for it, so the common case is cheap.
     /// </summary>
     public static string Redact(string? text)
     {

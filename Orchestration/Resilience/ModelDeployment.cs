@@ -84,6 +84,11 @@ public sealed class ModelDeployment
 
         await using (stream)
         {
+            foreach (var held in stream.Preamble ?? [])
+            {
+                yield return held;
+            }
+
             yield return stream.First;
             while (await stream.MoveNextAsync(this, cancellationToken))
             {
@@ -145,14 +150,27 @@ public sealed class ModelDeployment
         var enumerator = _client.GetStreamingResponseAsync(attempt.Messages, attempt.Options, linked.Token).GetAsyncEnumerator(linked.Token);
         try
         {
-            if (!await enumerator.MoveNextAsync())
+            // Updates without content (OpenAI's opening role-only chunk) are held back: until real
+            // content arrives, a failure can still move the call to another deployment unseen.
+            List<ChatResponseUpdate>? preamble = null;
+            while (true)
             {
-                throw new IOException($"Deployment '{Name}' closed the stream without sending anything.");
+                if (!await enumerator.MoveNextAsync())
+                {
+                    throw new IOException($"Deployment '{Name}' closed the stream without sending an answer.");
+                }
+
+                if (HasSubstance(enumerator.Current))
+                {
+                    break;
+                }
+
+                (preamble ??= []).Add(enumerator.Current);
             }
 
             Breaker.OnSuccess(probe);
             Latency.Record(_timeProvider.GetElapsedTime(started));
-            return new OpenStream(enumerator, enumerator.Current, timeout, linked);
+            return new OpenStream(enumerator, preamble, enumerator.Current, timeout, linked);
         }
         catch (Exception exception)
         {
@@ -167,6 +185,25 @@ public sealed class ModelDeployment
 
             throw judged;
         }
+    }
+
+    /// <summary>Real content or the end of the answer; not the role-only, empty-text opening chunk.</summary>
+    private static bool HasSubstance(ChatResponseUpdate update)
+    {
+        if (update.FinishReason is not null)
+        {
+            return true;
+        }
+
+        foreach (var content in update.Contents)
+        {
+            if (content is not TextContent { Text: null or "" })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool Acquire() =>
@@ -210,9 +247,12 @@ public sealed class ModelDeployment
 
     /// <summary>A stream past its first chunk; the attempt timeout now bounds the wait for each next chunk.</summary>
     private sealed class OpenStream(
-        IAsyncEnumerator<ChatResponseUpdate> enumerator, ChatResponseUpdate first, CancellationTokenSource timeout, CancellationTokenSource linked)
+        IAsyncEnumerator<ChatResponseUpdate> enumerator, List<ChatResponseUpdate>? preamble, ChatResponseUpdate first,
+        CancellationTokenSource timeout, CancellationTokenSource linked)
         : IAsyncDisposable
     {
+        public List<ChatResponseUpdate>? Preamble { get; } = preamble;
+
         public ChatResponseUpdate First { get; } = first;
 
         public ChatResponseUpdate Current => enumerator.Current;

@@ -361,31 +361,6 @@ public sealed class PiiRedactorTests
         _ = PiiRedactor.ContainsPii(input);
     }
 
-    [Fact]
-    public void Clean_text_costs_no_allocation_once_warm()
-    {
-        const string input = "in 2026 the build at 10:45:00 took 1,234.56 s on v1.2.3 (id 550e8400-e29b-41d4-a716-446655440000)";
-
-        // Unoptimised (tier-0) code in the regex engine allocates temporaries that the optimised code keeps on
-        // the stack, and a regex whose cached runner is busy on another thread builds a new one. So the claim
-        // is that calls settle at zero once the JIT has caught up, not that every call is free.
-        var fewest = long.MaxValue;
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (fewest > 0 && DateTime.UtcNow < deadline)
-        {
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            var redacted = PiiRedactor.Redact(input);
-            var contains = PiiRedactor.ContainsPii(input);
-            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
-
-            Assert.Same(input, redacted);
-            Assert.False(contains);
-            Thread.Sleep(1);
-        }
-
-        Assert.Equal(0, fewest);
-    }
-
     private static string Repeat(string unit, int size)
     {
         var builder = new StringBuilder(size + unit.Length);
