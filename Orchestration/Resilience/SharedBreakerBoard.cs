@@ -50,13 +50,23 @@ public sealed class SharedBreakerBoard(IConnectionMultiplexer? redis, Orchestrat
             return;
         }
 
-        await SubscribeAsync();
+        Action<RedisChannel, RedisValue> handler = (_, message) => Apply(message.ToString());
+        await SubscribeAsync(handler);
         using var timer = new PeriodicTimer(PollInterval, timeProvider);
         do
         {
             await PollAsync();
         }
         while (await WaitAsync(timer, stoppingToken));
+
+        try
+        {
+            await redis.GetSubscriber().UnsubscribeAsync(Channel, handler);
+        }
+        catch (RedisException)
+        {
+            // Stopping anyway; the connection's end drops the subscription.
+        }
     }
 
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
@@ -71,11 +81,11 @@ public sealed class SharedBreakerBoard(IConnectionMultiplexer? redis, Orchestrat
         }
     }
 
-    private async Task SubscribeAsync()
+    private async Task SubscribeAsync(Action<RedisChannel, RedisValue> handler)
     {
         try
         {
-            await redis!.GetSubscriber().SubscribeAsync(Channel, (_, message) => Apply(message.ToString()));
+            await redis!.GetSubscriber().SubscribeAsync(Channel, handler);
         }
         catch (RedisException exception)
         {

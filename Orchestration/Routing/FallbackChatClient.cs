@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using AspireLlm.Orchestration.Pipeline;
+using AspireLlm.Orchestration.Redaction;
 using AspireLlm.Orchestration.Resilience;
 using AspireLlm.Orchestration.Telemetry;
 using AspireLlm.Orchestration.Tokens;
@@ -329,7 +330,7 @@ public sealed class FallbackChatClient(
             _attempts.Add($"{deployment.Name}: {reason}");
             _context.AddFallback(deployment.Name, reason);
             _owner._telemetry.Fallback(_owner._route.Alias, deployment.Name, reason);
-            _owner._logger.FallingBack(_owner._route.Alias, deployment.Name, reason, detail);
+            _owner._logger.FallingBack(_owner._route.Alias, deployment.Name, reason, PiiRedactor.Redact(detail));
             if (retryAfter is { } hint && hint > TimeSpan.Zero && (_retryHint is null || hint < _retryHint))
             {
                 _retryHint = hint;
