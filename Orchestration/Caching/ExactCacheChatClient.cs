@@ -1,11 +1,11 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Routing;
 using AspireLlm.Orchestration.Telemetry;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging;
-using StackExchange.Redis;
 
 namespace AspireLlm.Orchestration.Caching;
 
@@ -13,13 +13,16 @@ namespace AspireLlm.Orchestration.Caching;
 /// The top of an alias's pipeline: answers repeatable requests from Redis. Only deterministic
 /// requests are eligible (unless the alias says otherwise), only complete answers are stored (never
 /// errors, refusals or output cut at the token limit), and a cached answer to a streaming request
-/// is replayed as a stream. Redis trouble never fails a call: the cache is skipped instead.
+/// is replayed as a stream. Store trouble never fails a call: the cache is skipped instead.
 /// </summary>
 public sealed class ExactCacheChatClient(
-    IChatClient inner, AliasRoute route, IConnectionMultiplexer? redis, CacheOptions options,
-    OrchestrationTelemetry telemetry, ILogger logger, TimeProvider timeProvider) : DelegatingChatClient(inner)
+    IChatClient inner, AliasRoute route, IAnswerCacheStore? store, CacheOptions options,
+    OrchestrationTelemetry telemetry, TimeProvider timeProvider) : DelegatingChatClient(inner)
 {
     public const string CacheProperty = "aspirellm.cache";
+
+    private static readonly JsonTypeInfo<ChatResponse> ResponseJson =
+        (JsonTypeInfo<ChatResponse>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ChatResponse));
 
     public override Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? chatOptions = null, CancellationToken cancellationToken = default)
@@ -126,7 +129,7 @@ public sealed class ExactCacheChatClient(
         return response;
     }
 
-    private bool IsEligible(ChatOptions options) => redis is not null && route.Options.Cache switch
+    private bool IsEligible(ChatOptions options) => store is not null && route.Options.Cache switch
     {
         CachePolicy.Always => true,
         CachePolicy.Deterministic => options.Temperature == 0 || options.Seed is not null,
@@ -154,21 +157,20 @@ public sealed class ExactCacheChatClient(
 
     private async Task<CacheEntry?> ReadAsync(string key)
     {
+        if (await store!.GetAsync(key) is not { Length: > sizeof(long) } bytes)
+        {
+            return null;
+        }
+
         try
         {
-            var value = await redis!.GetDatabase().StringGetAsync(key);
-            if (value.IsNull)
-            {
-                return null;
-            }
-
-            var stored = JsonSerializer.Deserialize(value.ToString(), CacheJson.Default.StoredAnswer)!;
-            var response = stored.Response.Deserialize<ChatResponse>(AIJsonUtilities.DefaultOptions)!;
-            return new CacheEntry(response, stored.FreshUntil > timeProvider.GetUtcNow());
+            var response = JsonSerializer.Deserialize(bytes.AsSpan(sizeof(long)), ResponseJson)!;
+            var freshUntil = new DateTimeOffset(BinaryPrimitives.ReadInt64BigEndian(bytes), TimeSpan.Zero);
+            return new CacheEntry(response, freshUntil > timeProvider.GetUtcNow());
         }
-        catch (Exception exception) when (exception is RedisException or JsonException or ObjectDisposedException)
+        catch (JsonException)
         {
-            logger.CacheUnavailable(route.Alias, exception.GetType().Name);
+            // Written by another version, or damaged: as good as absent, and overwritten on the next store.
             return null;
         }
     }
@@ -180,31 +182,14 @@ public sealed class ExactCacheChatClient(
             return;
         }
 
-        try
-        {
-            var stored = new StoredAnswer(
-                timeProvider.GetUtcNow() + options.Ttl, JsonSerializer.SerializeToElement(response, AIJsonUtilities.DefaultOptions));
-            var ttl = route.Options.FallbackToCache ? options.StaleTtl : options.Ttl;
-
-            // Fire and forget: the caller has its answer; storing it must not add a round trip.
-            redis!.GetDatabase().StringSet(key, JsonSerializer.Serialize(stored, CacheJson.Default.StoredAnswer), ttl, flags: CommandFlags.FireAndForget);
-        }
-        catch (Exception exception) when (exception is RedisException or ObjectDisposedException)
-        {
-            logger.CacheUnavailable(route.Alias, exception.GetType().Name);
-        }
+        // Eight bytes of "fresh until" (UTC ticks, big-endian) then the answer as UTF-8 JSON: one
+        // value, one read, one parse.
+        var json = JsonSerializer.SerializeToUtf8Bytes(response, ResponseJson);
+        var value = new byte[sizeof(long) + json.Length];
+        BinaryPrimitives.WriteInt64BigEndian(value, (timeProvider.GetUtcNow() + options.Ttl).UtcTicks);
+        json.CopyTo(value.AsSpan(sizeof(long)));
+        store!.Set(key, value, route.Options.FallbackToCache ? options.StaleTtl : options.Ttl);
     }
 
     private sealed record CacheEntry(ChatResponse Response, bool Fresh);
-}
-
-internal sealed record StoredAnswer(DateTimeOffset FreshUntil, JsonElement Response);
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(StoredAnswer))]
-internal sealed partial class CacheJson : System.Text.Json.Serialization.JsonSerializerContext;
-
-internal static partial class CacheLog
-{
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Model {Alias}: the answer cache is unavailable ({Error}); calling the provider instead.")]
-    public static partial void CacheUnavailable(this ILogger logger, string alias, string error);
 }

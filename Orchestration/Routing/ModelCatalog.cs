@@ -29,13 +29,14 @@ public sealed class ModelCatalog
     public ModelCatalog(
         IOptions<OrchestrationOptions> options, IConfiguration configuration, TimeProvider timeProvider,
         OrchestrationTelemetry telemetry, SharedBreakerBoard breakers, IModelAdmission admission,
-        ILoggerFactory? loggerFactory = null, IConnectionMultiplexer? redis = null)
+        ILoggerFactory? loggerFactory = null, IConnectionMultiplexer? redis = null, IAnswerCacheStore? cacheStore = null)
     {
         var settings = options.Value;
         loggerFactory ??= NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger<ModelCatalog>();
         var providers = new ProviderClientFactory(configuration, settings.Simulator, timeProvider);
         var tokens = TokenCounter.Shared;
+        cacheStore ??= redis is null ? null : new RedisAnswerCacheStore(redis, logger);
 
         var deployments = new Dictionary<string, ModelDeployment>(StringComparer.Ordinal);
         foreach (var name in settings.Models.Values.SelectMany(model => model.Groups).SelectMany(group => group.Deployments).Distinct())
@@ -58,7 +59,7 @@ public sealed class ModelCatalog
                 var route = new AliasRoute(pair.Key, pair.Value,
                     [.. pair.Value.Groups.Select(group => new DeploymentGroup(group.Strategy, [.. group.Deployments.Select(name => deployments[name])]))]);
                 var builder = new ChatClientBuilder(new FallbackChatClient(route, tokens, settings.Resilience, telemetry, logger, timeProvider))
-                    .Use(inner => new ExactCacheChatClient(inner, route, redis, settings.Cache, telemetry, logger, timeProvider));
+                    .Use(inner => new ExactCacheChatClient(inner, route, cacheStore, settings.Cache, telemetry, timeProvider));
                 if (admission is not NoModelAdmission)
                 {
                     builder.Use(inner => new AdmissionChatClient(inner, route, admission, tokens));
