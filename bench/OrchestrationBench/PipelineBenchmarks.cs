@@ -1,5 +1,4 @@
 using AspireLlm.Orchestration;
-using AspireLlm.Orchestration.Caching;
 using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Routing;
 using AspireLlm.Orchestration.Simulator;
@@ -44,7 +43,7 @@ public class PipelineBenchmarks
         _chat = catalog.GetChatClient("gpt-4o-mini");
         _deadChat = catalog.GetChatClient("dead");
         catalog.GetRoute("dead").Groups[0].Deployments[0].Breaker.ApplyRemoteOpen(TimeSpan.FromDays(1));
-        _memoryChat = TestPipelines.Catalog(options, cacheStore: new MemoryAnswerStore()).GetChatClient("gpt-4o-mini");
+        _memoryChat = TestPipelines.Catalog(options, cacheStore: new InMemoryAnswerStore()).GetChatClient("gpt-4o-mini");
         _memoryChat.GetResponseAsync(Prompt, Options(seed: 0, new ModelCallContext("bench"))).GetAwaiter().GetResult();
         _simulator = new SimulatorChatClient(options.Simulator, TimeProvider.System, "sim-gpt-4o-mini");
 
@@ -100,17 +99,4 @@ public class PipelineBenchmarks
 
     [Benchmark(Description = "raw Redis GET of a cached answer")]
     public Task<RedisValue> RedisGet() => _redis.GetDatabase().StringGetAsync(_cachedKey);
-}
-
-/// <summary>
-/// A store with no I/O, so that the cache paths' own cost (key, serialisation, replay) can be
-/// measured apart from the Redis round trip. Misses keep adding keys; a benchmark run is short.
-/// </summary>
-internal sealed class MemoryAnswerStore : IAnswerCacheStore
-{
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _values = new();
-
-    public ValueTask<byte[]?> GetAsync(string key) => ValueTask.FromResult(_values.TryGetValue(key, out var value) ? value : null);
-
-    public void Set(string key, byte[] value, TimeSpan timeToLive) => _values[key] = value;
 }
