@@ -2,6 +2,7 @@ using System.Text.Json;
 using AspireLlm.Api.Admin;
 using AspireLlm.Api.ApiKeys;
 using AspireLlm.Api.Errors;
+using AspireLlm.Api.Gateway;
 using AspireLlm.Api.Jobs;
 using AspireLlm.Api.Models;
 using AspireLlm.Orchestration;
@@ -13,6 +14,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database, configureDataSourceBuilder: DatabaseTuning.Configure);
 builder.AddRedisClient(ResourceNames.Redis);
+builder.AddGateway(); // before AddOrchestration: it registers the real admission
 builder.AddOrchestration();
 builder.AddApiKeys();
 builder.AddJobs();
@@ -24,6 +26,7 @@ builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
+app.UseRequestIds();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
@@ -32,6 +35,7 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapModelsEndpoints();
+app.MapGatewayEndpoints();
 app.MapJobsEndpoints();
 app.MapAdminEndpoints();
 app.MapWebhookSecretEndpoints();

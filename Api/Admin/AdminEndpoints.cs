@@ -15,6 +15,7 @@ public static class AdminEndpoints
         group.MapGet("/jobs/{id}", AdminJobsEndpoints.GetAsync).WithName("AdminGetJob");
         group.MapPost("/jobs/{id}/cancel", AdminJobsEndpoints.CancelAsync).WithName("AdminCancelJob");
         group.MapPost("/jobs/{id}/retry", AdminJobsEndpoints.RetryAsync).WithName("AdminRetryJob");
+        group.MapAdminKeys();
         return routes;
     }
 

@@ -44,6 +44,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             claims.Add(new Claim(ClaimTypes.Role, Caller.AdminRole));
         }
 
+        Context.Items[typeof(ApiKeyRecord)] = record;
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
@@ -52,6 +53,13 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
+        if (Gateway.GatewayRoutes.SpeaksOpenAi(Request.Path))
+        {
+            // OpenAI client libraries read OpenAI's error shape.
+            await Gateway.OpenAiError.Unauthorized().ToResult().ExecuteAsync(Context);
+            return;
+        }
+
         await Results.Problem(
             statusCode: StatusCodes.Status401Unauthorized,
             title: "Unauthorized",

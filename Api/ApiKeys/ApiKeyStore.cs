@@ -7,33 +7,35 @@ using Npgsql;
 namespace AspireLlm.Api.ApiKeys;
 
 /// <summary>
-/// Looks keys up by hash. Results are cached briefly in memory so that a burst of requests with one
-/// key costs one database round trip, not one each.
+/// Looks keys up by hash, and creates, lists, changes and revokes them. Lookups are cached in memory
+/// so that requests with a known key cost no database round trip; the cache is keyed by
+/// <see cref="KeyCacheEpoch"/>, so a change made on any replica reaches all of them within a second.
 /// </summary>
-public sealed class ApiKeyStore(NpgsqlDataSource dataSource, IMemoryCache cache, TimeProvider timeProvider, IOptions<AdminOptions> admin)
+public sealed partial class ApiKeyStore(
+    NpgsqlDataSource dataSource, IMemoryCache cache, TimeProvider timeProvider, IOptions<AdminOptions> admin, KeyCacheEpoch epoch)
 {
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
+
+    private const string Columns = """
+        k.id, k.tenant_id, k.name, k.prefix, k.is_admin, k.revoked_at, k.allowed_models, k.requests_per_minute, k.tokens_per_minute,
+        k.daily_token_budget, k.monthly_token_budget, k.daily_cost_budget, k.monthly_cost_budget, t.requests_per_minute, t.tokens_per_minute
+        """;
+
+    private const string FromKeys = "FROM api_keys k LEFT JOIN tenant_limits t ON t.tenant_id = k.tenant_id";
 
     public async Task<ApiKeyRecord?> FindAsync(string key, CancellationToken cancellationToken)
     {
         var hash = ApiKeyFormat.Hash(key);
-        var cacheKey = "api-key:" + Convert.ToBase64String(hash);
-        if (cache.TryGetValue(cacheKey, out ApiKeyRecord? cached))
+        var currentEpoch = epoch.Current;
+        var cacheKey = $"api-key:{currentEpoch}:{Convert.ToBase64String(hash)}";
+        if (currentEpoch >= 0 && cache.TryGetValue(cacheKey, out ApiKeyRecord? cached))
         {
             return cached;
         }
 
-        await using var command = dataSource.CreateCommand(
-            "SELECT id, tenant_id, name, prefix, is_admin, revoked_at FROM api_keys WHERE key_hash = $1");
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} {FromKeys} WHERE k.key_hash = $1");
         command.Parameters.AddWithValue(hash);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        ApiKeyRecord? record = null;
-        if (await reader.ReadAsync(cancellationToken))
-        {
-            record = new ApiKeyRecord(
-                reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetBoolean(4),
-                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
-        }
+        var record = await ReadOneAsync(command, cancellationToken);
 
         if (record is null && IsBootstrapKey(key))
         {
@@ -42,7 +44,11 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource, IMemoryCache cache,
             return await FindAsync(key, cancellationToken);
         }
 
-        cache.Set(cacheKey, record, CacheFor);
+        if (currentEpoch >= 0)
+        {
+            cache.Set(cacheKey, record, CacheFor);
+        }
+
         return record;
     }
 
@@ -54,11 +60,13 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource, IMemoryCache cache,
         && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(bootstrap));
 
     /// <summary>Stores a key if its hash is not stored yet; concurrent replicas may all call this safely.</summary>
-    public async Task EnsureAsync(string key, string tenantId, string name, bool isAdmin, CancellationToken cancellationToken)
+    public async Task EnsureAsync(string key, string tenantId, string name, bool isAdmin, CancellationToken cancellationToken, KeyLimits? limits = null)
     {
+        limits ??= KeyLimits.None;
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, is_admin, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, is_admin, created_at, allowed_models, requests_per_minute,
+                                  tokens_per_minute, daily_token_budget, monthly_token_budget, daily_cost_budget, monthly_cost_budget)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             ON CONFLICT (key_hash) DO NOTHING
             """);
         command.Parameters.AddWithValue(Guid.CreateVersion7());
@@ -68,6 +76,42 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource, IMemoryCache cache,
         command.Parameters.AddWithValue(ApiKeyFormat.Hash(key));
         command.Parameters.AddWithValue(isAdmin);
         command.Parameters.AddWithValue(timeProvider.GetUtcNow());
+        AddLimits(command, limits);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void AddLimits(NpgsqlCommand command, KeyLimits limits)
+    {
+        command.Parameters.Add(new NpgsqlParameter<string[]?> { TypedValue = limits.AllowedModels?.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<int?> { TypedValue = limits.RequestsPerMinute });
+        command.Parameters.Add(new NpgsqlParameter<int?> { TypedValue = limits.TokensPerMinute });
+        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = limits.DailyTokenBudget });
+        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = limits.MonthlyTokenBudget });
+        command.Parameters.Add(new NpgsqlParameter<decimal?> { TypedValue = limits.DailyCostBudget });
+        command.Parameters.Add(new NpgsqlParameter<decimal?> { TypedValue = limits.MonthlyCostBudget });
+    }
+
+    private static async Task<ApiKeyRecord?> ReadOneAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
+
+    private static async Task<List<ApiKeyRecord>> ReadAllAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var records = new List<ApiKeyRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            T? Nullable<T>(int ordinal) where T : struct => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<T>(ordinal);
+            records.Add(new ApiKeyRecord(
+                reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetBoolean(4),
+                Nullable<DateTimeOffset>(5),
+                new KeyLimits(
+                    reader.IsDBNull(6) ? null : reader.GetFieldValue<string[]>(6),
+                    Nullable<int>(7), Nullable<int>(8), Nullable<long>(9), Nullable<long>(10), Nullable<decimal>(11), Nullable<decimal>(12)))
+            {
+                TenantLimits = new TenantLimits(Nullable<int>(13), Nullable<int>(14)),
+            });
+        }
+
+        return records;
     }
 }

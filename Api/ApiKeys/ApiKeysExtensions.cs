@@ -10,6 +10,8 @@ internal static class ApiKeysExtensions
     {
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<KeyCacheEpoch>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<KeyCacheEpoch>());
         builder.Services.AddOptions<AdminOptions>()
             .Bind(builder.Configuration.GetSection(AdminOptions.SectionName))
             .ValidateDataAnnotations()

@@ -13,4 +13,8 @@ public sealed record Caller(string TenantId, Guid KeyId, bool IsAdmin)
         user.FindFirstValue(TenantClaim) ?? throw new InvalidOperationException("The request is not authenticated."),
         Guid.Parse(user.FindFirstValue(KeyIdClaim)!),
         user.IsInRole(AdminRole));
+
+    /// <summary>The authenticated key with its limits, as the authentication handler found it.</summary>
+    public static ApiKeyRecord KeyOf(HttpContext context) =>
+        context.Items[typeof(ApiKeyRecord)] as ApiKeyRecord ?? throw new InvalidOperationException("The request is not authenticated.");
 }

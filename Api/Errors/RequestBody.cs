@@ -10,13 +10,24 @@ namespace AspireLlm.Api.Errors;
 /// </summary>
 public static class RequestBody
 {
+    /// <summary>The body as JSON, or a ProblemDetails error (413 too large, 400 not JSON).</summary>
     public static async Task<(JsonDocument? Document, ProblemHttpResult? Error)> ReadJsonAsync(
         HttpContext context, CancellationToken cancellationToken)
     {
-        var limit = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBodyBytes;
+        var (document, status, error) = await ReadAsync(context, cancellationToken);
+        return document is not null ? (document, null)
+            : status == StatusCodes.Status413PayloadTooLarge ? (null, Problems.TooLarge(Limit(context)))
+            : (null, Problems.Validation(new() { ["$"] = [error!] }));
+    }
+
+    /// <summary>The body as JSON, or the status and message of why not, for endpoints with their own error shape.</summary>
+    public static async Task<(JsonDocument? Document, int Status, string? Error)> ReadAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        var limit = Limit(context);
+        var tooLarge = (default(JsonDocument), StatusCodes.Status413PayloadTooLarge, $"The body exceeds the limit of {limit} bytes.");
         if (context.Request.ContentLength > limit)
         {
-            return (null, Problems.TooLarge(limit));
+            return tooLarge;
         }
 
         using var buffer = new MemoryStream();
@@ -26,20 +37,29 @@ public static class RequestBody
         {
             if (buffer.Length + read > limit)
             {
-                return (null, Problems.TooLarge(limit));
+                return tooLarge;
             }
 
             buffer.Write(chunk, 0, read);
         }
 
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+        {
+            // Checked up front: the JSON reader only notices bad bytes inside a string when it is read.
+            return (null, StatusCodes.Status400BadRequest, "The body is not valid UTF-8.");
+        }
+
         try
         {
-            return (JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), null);
+            return (JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), StatusCodes.Status200OK, null);
         }
         catch (JsonException exception)
         {
             var where = exception.LineNumber is { } line ? $" (line {line + 1}, byte {exception.BytePositionInLine + 1})" : "";
-            return (null, Problems.Validation(new() { ["$"] = ["The body is not valid JSON" + where + "."] }));
+            return (null, StatusCodes.Status400BadRequest, "The body is not valid JSON" + where + ".");
         }
     }
+
+    private static long Limit(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBodyBytes;
 }

@@ -55,7 +55,7 @@ public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IMo
         var maxOutput = options.MaxOutputTokens ?? deployments.Max(d => d.Options.MaxOutputTokens);
         var prompt = tokens.CountPrompt(messages, deployments[0].Encoding);
         var worstCost = deployments.Max(d => d.Price.CostOf(prompt, Math.Min(maxOutput, d.Options.MaxOutputTokens)));
-        return new AdmissionRequest(context.Tenant, route.Alias, prompt, maxOutput, worstCost);
+        return new AdmissionRequest(context.Tenant, route.Alias, prompt, maxOutput, worstCost, context.Principal);
     }
 
     private static async ValueTask SettleAsync(IAdmissionLease lease, ModelCallContext context)

@@ -11,7 +11,8 @@ public interface IModelAdmission
 }
 
 /// <summary>What a call may use at worst: its prompt, all the output it asked for, at the dearest deployment's price.</summary>
-public sealed record AdmissionRequest(string Tenant, string Alias, int EstimatedPromptTokens, int MaxOutputTokens, decimal WorstCaseCost);
+public sealed record AdmissionRequest(
+    string Tenant, string Alias, int EstimatedPromptTokens, int MaxOutputTokens, decimal WorstCaseCost, object? Principal);
 
 /// <summary>A reservation. Settle it with what the call really used; disposing an unsettled lease releases it.</summary>
 public interface IAdmissionLease : IAsyncDisposable
@@ -20,12 +21,23 @@ public interface IAdmissionLease : IAsyncDisposable
 }
 
 /// <summary>The call was refused: a limit or a budget would be exceeded.</summary>
-public sealed class ModelAdmissionException(string message, TimeSpan? retryAfter, bool budgetExhausted) : Exception(message)
+public sealed class ModelAdmissionException(string message, TimeSpan? retryAfter, AdmissionRefusal refusal) : Exception(message)
 {
     public TimeSpan? RetryAfter { get; } = retryAfter;
 
-    /// <summary>True for a spent budget (waiting a minute will not help), false for a rate limit.</summary>
-    public bool BudgetExhausted { get; } = budgetExhausted;
+    public AdmissionRefusal Refusal { get; } = refusal;
+}
+
+public enum AdmissionRefusal
+{
+    /// <summary>A requests- or tokens-per-minute limit: waiting for the window helps.</summary>
+    RateLimited,
+
+    /// <summary>A daily or monthly budget is spent: waiting a minute does not help.</summary>
+    BudgetExhausted,
+
+    /// <summary>The limits cannot be checked (their store is down) and the configuration says to refuse then.</summary>
+    Unavailable,
 }
 
 /// <summary>Admits every call; the default until the gateway registers real limits.</summary>

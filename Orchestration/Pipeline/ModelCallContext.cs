@@ -15,11 +15,18 @@ public sealed class ModelCallContext
     private readonly Lock _gate = new();
     private readonly List<string> _fallbacks = [];
 
-    public ModelCallContext(string tenant, DateTimeOffset? deadline = null)
+    public ModelCallContext(string tenant, DateTimeOffset? deadline = null, object? principal = null)
     {
         Tenant = tenant;
         Deadline = deadline;
+        Principal = principal;
     }
+
+    /// <summary>
+    /// Who is calling, as the host knows it (the Api puts the caller's key and limits here), handed
+    /// to <see cref="Admission.IModelAdmission"/> untouched.
+    /// </summary>
+    public object? Principal { get; }
 
     /// <summary>Cache entries and admission counters are scoped to it; never shared across tenants.</summary>
     public string Tenant { get; }

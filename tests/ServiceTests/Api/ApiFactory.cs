@@ -29,6 +29,42 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
         builder.UseSetting("Api:MaxRequestBodyBytes", MaxBodyBytes.ToString());
         // Tests deliver webhooks to receivers on loopback.
         builder.UseSetting("Webhooks:AllowPrivateNetworks", "true");
+        foreach (var (name, value) in Settings)
+        {
+            builder.UseSetting(name, value);
+        }
+    }
+
+    /// <summary>Extra settings for this instance, e.g. <see cref="WithUpstream"/>.</summary>
+    public Dictionary<string, string?> Settings { get; init; } = [];
+
+    /// <summary>
+    /// Settings that serve alias "upstream" from an OpenAI-compatible server at <paramref name="endpoint"/>
+    /// (a fake provider in tests), beside the simulated "gpt-4o-mini".
+    /// </summary>
+    public static Dictionary<string, string?> WithUpstream(Uri endpoint) => new()
+    {
+        ["Orchestration:Deployments:fake-upstream:Provider"] = "openai-compatible",
+        ["Orchestration:Deployments:fake-upstream:Model"] = "upstream-model",
+        ["Orchestration:Deployments:fake-upstream:Endpoint"] = endpoint.ToString(),
+        ["Orchestration:Deployments:fake-upstream:InputPricePerMillion"] = "1",
+        ["Orchestration:Deployments:fake-upstream:OutputPricePerMillion"] = "2",
+        ["Orchestration:Deployments:fake-upstream:AttemptTimeout"] = "00:00:10",
+        ["Orchestration:Models:upstream:Groups:0:Deployments:0"] = "fake-upstream",
+        ["Orchestration:Deployments:sim:Provider"] = "simulator",
+        ["Orchestration:Deployments:sim:Model"] = "sim-gpt-4o-mini",
+        ["Orchestration:Deployments:sim:InputPricePerMillion"] = "0.15",
+        ["Orchestration:Deployments:sim:OutputPricePerMillion"] = "0.6",
+        ["Orchestration:Models:gpt-4o-mini:Groups:0:Deployments:0"] = "sim",
+        ["Orchestration:Resilience:MaxRetries"] = "0",
+    };
+
+    /// <summary>A client acting with a new key of <paramref name="tenant"/> carrying <paramref name="limits"/>.</summary>
+    public async Task<HttpClient> CreateLimitedClientAsync(string tenant, KeyLimits limits)
+    {
+        var key = ApiKeyFormat.Generate();
+        await Services.GetRequiredService<ApiKeyStore>().EnsureAsync(key, tenant, "limited test key", false, CancellationToken.None, limits);
+        return CreateClientWithKey(key);
     }
 
     /// <summary>A client acting with a new key of <paramref name="tenant"/>.</summary>

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using AspireLlm.Api.Admission;
+using AspireLlm.Api.ApiKeys;
+using AspireLlm.Api.Errors;
+using AspireLlm.Orchestration.Hashing;
+using AspireLlm.Orchestration.Pipeline;
+using AspireLlm.Orchestration.Routing;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace AspireLlm.Api.Gateway;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: OpenAI's endpoint, served through the model pipeline. The Api
+/// does no slow work itself: it validates, admits and relays; the provider call is the pipeline's.
+/// A client that disconnects cancels the provider call at once; its partial usage is still charged
+/// (the pipeline settles admission with it) and nothing partial is cached.
+/// </summary>
+public static class ChatCompletionsEndpoint
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static async Task HandleAsync(
+        HttpContext http, ModelCatalog models, ChatIdempotency idempotency, IOptions<GatewayOptions> options, TimeProvider timeProvider)
+    {
+        var cancellationToken = http.RequestAborted;
+        var key = Caller.KeyOf(http);
+        var (document, status, bodyError) = await RequestBody.ReadAsync(http, cancellationToken);
+        if (document is null)
+        {
+            await Write(http, new OpenAiError(status, bodyError!, "invalid_request_error"));
+            return;
+        }
+
+        using (document)
+        {
+            var (request, error) = ChatCompletionParser.Parse(document.RootElement);
+            error ??= request is null ? null
+                : !models.IsKnown(request.Model) ? OpenAiError.ModelNotFound(request.Model)
+                : !key.Limits.Allows(request.Model)
+                    ? new OpenAiError(StatusCodes.Status403Forbidden, $"This API key may not use the model '{request.Model}'.", "permission_error", "model", "model_not_allowed")
+                    : null;
+            if (error is not null)
+            {
+                await Write(http, error);
+                return;
+            }
+
+            IdempotencyClaim? claim = null;
+            if (http.Request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } idempotencyKey)
+            {
+                if (idempotencyKey.Length > 255)
+                {
+                    await Write(http, OpenAiError.Invalid("The Idempotency-Key header may be at most 255 characters.", "Idempotency-Key"));
+                    return;
+                }
+
+                claim = await idempotency.ClaimAsync(key.Id, idempotencyKey, CanonicalJson.Hash(document.RootElement));
+                if (await AnswerRepeatAsync(http, claim))
+                {
+                    return;
+                }
+            }
+
+            var caller = new GatewayCaller(key);
+            var deadline = timeProvider.GetUtcNow().AddSeconds(options.Value.SyncTimeoutSeconds);
+            request!.Options.WithCallContext(new ModelCallContext(key.TenantId, deadline, caller));
+            var client = models.GetChatClient(request.Model);
+            var writer = new CompletionResponder(http, request, caller, timeProvider);
+            var outcome = request.Stream
+                ? await writer.StreamAsync(client, cancellationToken)
+                : await writer.RespondAsync(client, cancellationToken);
+
+            if (claim is not null)
+            {
+                await (outcome is { } answer
+                    ? idempotency.CompleteAsync(claim, answer.Status, answer.Body, request.Stream)
+                    : idempotency.ReleaseAsync(claim));
+            }
+        }
+    }
+
+    /// <summary>Answers a repeated Idempotency-Key; false when this is the first request with it.</summary>
+    private static async Task<bool> AnswerRepeatAsync(HttpContext http, IdempotencyClaim claim)
+    {
+        switch (claim.State)
+        {
+            case IdempotencyState.InProgress:
+                await Write(http, new OpenAiError(StatusCodes.Status409Conflict,
+                    "A request with this Idempotency-Key is still in progress.", "invalid_request_error", "Idempotency-Key", "idempotency_in_progress"));
+                return true;
+            case IdempotencyState.Mismatch:
+                await Write(http, new OpenAiError(StatusCodes.Status422UnprocessableEntity,
+                    "This Idempotency-Key was used with a different request body.", "invalid_request_error", "Idempotency-Key", "idempotency_mismatch"));
+                return true;
+            case IdempotencyState.Replay:
+                http.Response.Headers["Idempotent-Replayed"] = "true";
+                await CompletionResponder.ReplayAsync(http, claim.Stored!);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    internal static async Task Write(HttpContext http, OpenAiError error, TimeSpan? retryAfter = null)
+    {
+        if (retryAfter is { } wait)
+        {
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        http.Response.StatusCode = error.Status;
+        await http.Response.WriteAsJsonAsync(error.Body(), Json);
+    }
+}

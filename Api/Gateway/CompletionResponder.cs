@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text.Json;
+using AspireLlm.Api.Admission;
+using Microsoft.Extensions.AI;
+
+namespace AspireLlm.Api.Gateway;
+
+/// <summary>One completion's answer on the wire: a JSON body, or an SSE stream in OpenAI's chunk format.</summary>
+internal sealed class CompletionResponder(HttpContext http, ChatCompletionRequest request, GatewayCaller caller, TimeProvider timeProvider)
+{
+    private readonly string _id = "chatcmpl-" + Guid.NewGuid().ToString("N");
+    private readonly long _created = timeProvider.GetUtcNow().ToUnixTimeSeconds();
+
+    /// <summary>What was answered, for Idempotency-Key replays; null when nothing was (the client left).</summary>
+    public sealed record Answer(int Status, string Body);
+
+    public async Task<Answer?> RespondAsync(IChatClient client, CancellationToken cancellationToken)
+    {
+        ChatResponse response;
+        try
+        {
+            response = await client.GetResponseAsync(request.Messages, request.Options, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception exception) when (GatewayErrors.From(exception) is { } mapped)
+        {
+            return await FailAsync(mapped.Error, mapped.RetryAfter);
+        }
+
+        var body = JsonSerializer.Serialize(ChatCompletionWriter.Completion(response, request.Model, _id, _created), ChatCompletionsEndpoint.Json);
+        WriteRateLimitHeaders();
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(body, cancellationToken);
+        return new Answer(StatusCodes.Status200OK, body);
+    }
+
+    public async Task<Answer?> StreamAsync(IChatClient client, CancellationToken cancellationToken)
+    {
+        var updates = new List<ChatResponseUpdate>();
+        var started = false;
+        var toolIndex = 0;
+        try
+        {
+            await foreach (var update in client.GetStreamingResponseAsync(request.Messages, request.Options, cancellationToken))
+            {
+                updates.Add(update);
+                if (!started)
+                {
+                    started = true;
+                    await StartStreamAsync(cancellationToken);
+                }
+
+                if (ChatCompletionWriter.Delta(update, ref toolIndex) is { } delta)
+                {
+                    await SendAsync(ChatCompletionWriter.Chunk(_id, _created, request.Model, delta, null), cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception exception) when (GatewayErrors.From(exception) is { } mapped)
+        {
+            if (!started)
+            {
+                return await FailAsync(mapped.Error, mapped.RetryAfter);
+            }
+
+            // Bytes are out: the status line is sent. An error event, and no [DONE], tells the client
+            // the answer is incomplete; OpenAI's libraries raise it as an error.
+            await SendAsync(mapped.Error.Body(), CancellationToken.None);
+            return null;
+        }
+
+        if (!started)
+        {
+            await StartStreamAsync(cancellationToken);
+        }
+
+        var response = updates.ToChatResponse();
+        await SendAsync(ChatCompletionWriter.Chunk(_id, _created, request.Model, new { }, ChatCompletionWriter.FinishReason(response.FinishReason) ?? "stop"), cancellationToken);
+        if (request.IncludeUsage && response.Usage is { } usage)
+        {
+            await SendAsync(ChatCompletionWriter.UsageChunk(_id, _created, request.Model, usage), cancellationToken);
+        }
+
+        await http.Response.WriteAsync("data: [DONE]\n\n", cancellationToken);
+        await http.Response.Body.FlushAsync(cancellationToken);
+        return new Answer(StatusCodes.Status200OK, JsonSerializer.Serialize(ChatCompletionWriter.Completion(response, request.Model, _id, _created), ChatCompletionsEndpoint.Json));
+    }
+
+    /// <summary>Plays back a stored answer, as a stream when it was first streamed.</summary>
+    public static async Task ReplayAsync(HttpContext http, ChatIdempotency.StoredAnswer stored)
+    {
+        http.Response.StatusCode = stored.Status!.Value;
+        if (stored.Streamed != true || stored.Status != StatusCodes.Status200OK)
+        {
+            http.Response.ContentType = "application/json";
+            await http.Response.WriteAsync(stored.Body!);
+            return;
+        }
+
+        using var completion = JsonDocument.Parse(stored.Body!);
+        var root = completion.RootElement;
+        var choice = root.GetProperty("choices")[0];
+        SetStreamHeaders(http);
+        var chunk = new
+        {
+            id = root.GetProperty("id").GetString(),
+            @object = "chat.completion.chunk",
+            created = root.GetProperty("created").GetInt64(),
+            model = root.GetProperty("model").GetString(),
+            choices = new[] { new { index = 0, delta = choice.GetProperty("message"), finish_reason = choice.GetProperty("finish_reason").GetString() } },
+        };
+        await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(chunk, ChatCompletionsEndpoint.Json)}\n\ndata: [DONE]\n\n");
+    }
+
+    private async Task<Answer> FailAsync(OpenAiError error, TimeSpan? retryAfter)
+    {
+        WriteRateLimitHeaders();
+        await ChatCompletionsEndpoint.Write(http, error, retryAfter);
+        return new Answer(error.Status, JsonSerializer.Serialize(error.Body(), ChatCompletionsEndpoint.Json));
+    }
+
+    private async Task StartStreamAsync(CancellationToken cancellationToken)
+    {
+        WriteRateLimitHeaders();
+        SetStreamHeaders(http);
+        await SendAsync(ChatCompletionWriter.Chunk(_id, _created, request.Model, new { role = "assistant", content = "" }, null), cancellationToken);
+    }
+
+    private static void SetStreamHeaders(HttpContext http)
+    {
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+    }
+
+    private async Task SendAsync(object payload, CancellationToken cancellationToken)
+    {
+        await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(payload, ChatCompletionsEndpoint.Json)}\n\n", cancellationToken);
+        await http.Response.Body.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>OpenAI's x-ratelimit-* headers, from the limits admission checked (none on a cache hit or without limits).</summary>
+    private void WriteRateLimitHeaders()
+    {
+        Write("requests", caller.Requests);
+        Write("tokens", caller.Tokens);
+
+        void Write(string kind, RateLimitSnapshot? snapshot)
+        {
+            if (snapshot is null || http.Response.HasStarted)
+            {
+                return;
+            }
+
+            http.Response.Headers[$"x-ratelimit-limit-{kind}"] = snapshot.Limit.ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers[$"x-ratelimit-remaining-{kind}"] = snapshot.Remaining.ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers[$"x-ratelimit-reset-{kind}"] = snapshot.Reset.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
+        }
+    }
+}

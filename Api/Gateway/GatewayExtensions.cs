@@ -1,0 +1,31 @@
+using AspireLlm.Api.Admission;
+using AspireLlm.Orchestration.Admission;
+
+namespace AspireLlm.Api.Gateway;
+
+internal static class GatewayExtensions
+{
+    public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection(GatewayOptions.SectionName))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AdmissionOptions>().Bind(builder.Configuration.GetSection(AdmissionOptions.SectionName));
+        builder.Services.AddSingleton<IModelAdmission, RedisModelAdmission>();
+        builder.Services.AddSingleton<ChatIdempotency>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapGatewayEndpoints(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync)
+            .RequireAuthorization().WithTags("Chat").WithName("CreateChatCompletion");
+        return routes;
+    }
+
+    /// <summary>Every response carries an x-request-id, as OpenAI's do; support quotes it back to us.</summary>
+    public static IApplicationBuilder UseRequestIds(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        context.Response.Headers["x-request-id"] = "req_" + (System.Diagnostics.Activity.Current?.TraceId.ToHexString() ?? Guid.NewGuid().ToString("N"));
+        return next(context);
+    });
+}
