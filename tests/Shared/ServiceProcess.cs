@@ -42,13 +42,16 @@ public sealed class ServiceProcess : IDisposable
 
     /// <param name="project">"Api" or "Worker".</param>
     /// <param name="settings">Configuration keys (with ':') passed as environment variables.</param>
+    /// <param name="pinToCores">A taskset CPU list (e.g. "1") to pin the process to, for benchmarks.</param>
     public static ServiceProcess Start(
-        string project, LocalInfrastructure infrastructure, IDictionary<string, string> settings, string? configuration = null)
+        string project, LocalInfrastructure infrastructure, IDictionary<string, string> settings, string? configuration = null,
+        string? pinToCores = null)
     {
         configuration ??= AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(RepositoryRoot(), project, "bin", configuration, "net10.0", $"AspireLlm.{project}.dll");
         var url = $"http://127.0.0.1:{ServerProcess.FreePort()}";
-        var start = new ProcessStartInfo("dotnet", [dll])
+        // taskset execs dotnet in place, so the process id stays the service's own.
+        var start = new ProcessStartInfo(pinToCores is null ? "dotnet" : "taskset", pinToCores is null ? [dll] : ["-c", pinToCores, "dotnet", dll])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
