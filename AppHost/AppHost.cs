@@ -13,6 +13,8 @@ var database = infrastructure.Database;
 // key is generated once, kept in the AppHost's user secrets and shown in the Aspire dashboard.
 var adminKey = builder.AddParameter(ResourceNames.AdminKey,
     new GenerateParameterDefault { MinLength = 40, Special = false }, secret: true, persist: true);
+var conversationKey = builder.AddParameter(ResourceNames.ConversationKey,
+    new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 var openAiKey = builder.AddOptionalSecret(ResourceNames.OpenAiKey);
 var anthropicKey = builder.AddOptionalSecret(ResourceNames.AnthropicKey);
 
@@ -26,6 +28,7 @@ var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithReference(database, ResourceNames.Database).WaitFor(database)
     .WaitForCompletion(migrations)
     .WithEnvironment("Admin__BootstrapKey", adminKey)
+    .WithEnvironment("Conversations__EncryptionKey", conversationKey)
     .WithEnvironment("Providers__OpenAI__ApiKey", openAiKey)
     .WithEnvironment("Providers__Anthropic__ApiKey", anthropicKey)
     .WithHttpHealthCheck("/health")

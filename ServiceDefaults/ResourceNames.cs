@@ -14,6 +14,7 @@ public static class ResourceNames
     public const string Dashboard = "dashboard";
     public const string Migrations = "migrations";
     public const string AdminKey = "admin-key";
+    public const string ConversationKey = "conversation-key";
     public const string OpenAiKey = "openai-api-key";
     public const string AnthropicKey = "anthropic-api-key";
 }

@@ -62,22 +62,30 @@ public static class ChatCompletionsEndpoint
                 }
             }
 
-            var caller = new GatewayCaller(key);
-            var deadline = timeProvider.GetUtcNow().AddSeconds(options.Value.SyncTimeoutSeconds);
-            request!.Options.WithCallContext(new ModelCallContext(key.TenantId, deadline, caller));
-            var client = models.GetChatClient(request.Model);
-            var writer = new CompletionResponder(http, request, caller, timeProvider);
-            var outcome = request.Stream
-                ? await writer.StreamAsync(client, cancellationToken)
-                : await writer.RespondAsync(client, cancellationToken);
+            var outcome = await CompleteAsync(http, models, key, request!, options.Value, timeProvider);
 
             if (claim is not null)
             {
                 await (outcome is { } answer
-                    ? idempotency.CompleteAsync(claim, answer.Status, answer.Body, request.Stream)
+                    ? idempotency.CompleteAsync(claim, answer.Status, answer.Body, request!.Stream)
                     : idempotency.ReleaseAsync(claim));
             }
         }
+    }
+
+    /// <summary>
+    /// Runs a validated request through the pipeline, as this key (its limits are admission's), and
+    /// writes the answer; returns what was answered, or null when the client left first.
+    /// </summary>
+    internal static Task<CompletionResponder.Answer?> CompleteAsync(
+        HttpContext http, ModelCatalog models, ApiKeyRecord key, ChatCompletionRequest request, GatewayOptions options, TimeProvider timeProvider)
+    {
+        var caller = new GatewayCaller(key);
+        var deadline = timeProvider.GetUtcNow().AddSeconds(options.SyncTimeoutSeconds);
+        request.Options.WithCallContext(new ModelCallContext(key.TenantId, deadline, caller));
+        var client = models.GetChatClient(request.Model);
+        var responder = new CompletionResponder(http, request, caller, timeProvider);
+        return request.Stream ? responder.StreamAsync(client, http.RequestAborted) : responder.RespondAsync(client, http.RequestAborted);
     }
 
     /// <summary>Answers a repeated Idempotency-Key; false when this is the first request with it.</summary>

@@ -12,6 +12,11 @@ internal static class GatewayExtensions
         builder.Services.AddOptions<AdmissionOptions>().Bind(builder.Configuration.GetSection(AdmissionOptions.SectionName));
         builder.Services.AddSingleton<IModelAdmission, RedisModelAdmission>();
         builder.Services.AddSingleton<ChatIdempotency>();
+        builder.Services.AddOptions<Conversations.ConversationOptions>().Bind(builder.Configuration.GetSection(Conversations.ConversationOptions.SectionName))
+            .Validate(o => o.EncryptionKey is null || o.EncryptionKey.Length >= 32, "Conversations:EncryptionKey must be at least 32 characters.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Conversations.ConversationCipher>();
+        builder.Services.AddSingleton<Conversations.ConversationStore>();
         return builder;
     }
 
@@ -19,6 +24,7 @@ internal static class GatewayExtensions
     {
         routes.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync)
             .RequireAuthorization().WithTags("Chat").WithName("CreateChatCompletion");
+        Conversations.ConversationsEndpoints.MapConversationsEndpoints(routes);
         return routes;
     }
 

@@ -41,7 +41,7 @@ public sealed class ManifestTests
             Assert.StartsWith("container.", resources.GetProperty("postgres").GetProperty("type").GetString());
             Assert.True(resources.TryGetProperty("llmdb", out _));
 
-            foreach (var secret in new[] { "admin-key", "openai-api-key", "anthropic-api-key" })
+            foreach (var secret in new[] { "admin-key", "conversation-key", "openai-api-key", "anthropic-api-key" })
             {
                 var parameter = resources.GetProperty(secret);
                 Assert.Equal("parameter.v0", parameter.GetProperty("type").GetString());

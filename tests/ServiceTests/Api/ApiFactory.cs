@@ -11,6 +11,7 @@ namespace AspireLlm.ServiceTests.Api;
 public sealed class ApiFactory(string databaseConnectionString, string redisConnectionString) : WebApplicationFactory<Program>
 {
     public const string AdminKey = "test-admin-key-0123456789abcdef";
+    public const string ConversationKey = "test-conversation-key-0123456789abcdef0123456789";
 
     public ApiFactory(LocalInfrastructure infrastructure)
         : this(infrastructure.DatabaseConnectionString, infrastructure.RedisConnectionString)
@@ -29,6 +30,7 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
         builder.UseSetting("Api:MaxRequestBodyBytes", MaxBodyBytes.ToString());
         // Tests deliver webhooks to receivers on loopback.
         builder.UseSetting("Webhooks:AllowPrivateNetworks", "true");
+        builder.UseSetting("Conversations:EncryptionKey", ConversationKey);
         foreach (var (name, value) in Settings)
         {
             builder.UseSetting(name, value);

@@ -1,0 +1,141 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AspireLlm.Api.ApiKeys;
+using AspireLlm.Api.Errors;
+using AspireLlm.Api.Gateway;
+using AspireLlm.Orchestration.Routing;
+using Microsoft.Extensions.Options;
+
+namespace AspireLlm.Api.Conversations;
+
+/// <summary>
+/// Server-side chat history: create a conversation, send a turn (answered like a chat completion,
+/// sync or streamed), read it back. Tenant-scoped: another tenant's conversation is "not found".
+/// </summary>
+public static class ConversationsEndpoints
+{
+    public static IEndpointRouteBuilder MapConversationsEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/conversations").WithTags("Conversations").RequireAuthorization();
+        group.MapPost("/", CreateAsync).WithName("CreateConversation");
+        group.MapGet("/{id:guid}", GetAsync).WithName("GetConversation");
+        group.MapPost("/{id:guid}/messages", SendAsync).WithName("SendConversationMessage");
+        return routes;
+    }
+
+    internal static async Task CreateAsync(HttpContext http, ConversationStore store, ConversationCipher cipher, ModelCatalog models)
+    {
+        var key = Caller.KeyOf(http);
+        if (await ReadAsync(http) is not { } body)
+        {
+            return;
+        }
+
+        var model = body["model"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        var system = body["system"] is JsonValue systemValue && systemValue.TryGetValue<string>(out var systemText) ? systemText : null;
+        var error = !cipher.IsConfigured ? new OpenAiError(StatusCodes.Status503ServiceUnavailable, "Conversations are not configured on this deployment.", "service_unavailable")
+            : model is null ? OpenAiError.Invalid("'model' is required and must be a string.", "model")
+            : !models.IsKnown(model) ? OpenAiError.ModelNotFound(model)
+            : !key.Limits.Allows(model) ? new OpenAiError(StatusCodes.Status403Forbidden, $"This API key may not use the model '{model}'.", "permission_error", "model", "model_not_allowed")
+            : body["system"] is not null and not JsonValue ? OpenAiError.Invalid("'system' must be a string.", "system")
+            : null;
+        if (error is not null)
+        {
+            await ChatCompletionsEndpoint.Write(http, error);
+            return;
+        }
+
+        var conversation = await store.CreateAsync(key.TenantId, key.Id, model!, system, http.RequestAborted);
+        http.Response.StatusCode = StatusCodes.Status201Created;
+        http.Response.Headers.Location = $"/v1/conversations/{conversation.Id}";
+        await http.Response.WriteAsJsonAsync(View(conversation), ChatCompletionsEndpoint.Json);
+    }
+
+    internal static async Task GetAsync(Guid id, HttpContext http, ConversationStore store)
+    {
+        if (await store.FindAsync(id, Caller.KeyOf(http).TenantId, http.RequestAborted) is not { } conversation)
+        {
+            await ChatCompletionsEndpoint.Write(http, NotFound(id));
+            return;
+        }
+
+        await http.Response.WriteAsJsonAsync(View(conversation), ChatCompletionsEndpoint.Json);
+    }
+
+    internal static async Task SendAsync(
+        Guid id, HttpContext http, ConversationStore store, ModelCatalog models, IOptions<GatewayOptions> options,
+        IOptions<ConversationOptions> conversationOptions, TimeProvider timeProvider)
+    {
+        var key = Caller.KeyOf(http);
+        if (await ReadAsync(http) is not { } body)
+        {
+            return;
+        }
+
+        if (await store.FindAsync(id, key.TenantId, http.RequestAborted) is not { } conversation)
+        {
+            await ChatCompletionsEndpoint.Write(http, NotFound(id));
+            return;
+        }
+
+        if (body["content"] is not JsonValue contentValue || !contentValue.TryGetValue<string>(out var content) || content.Length == 0)
+        {
+            await ChatCompletionsEndpoint.Write(http, OpenAiError.Invalid("'content' is required and must be a non-empty string.", "content"));
+            return;
+        }
+
+        // The turn is a chat completion over the history plus the new message; every other field
+        // (stream, temperature, max_tokens, ...) is validated as the chat endpoint validates it.
+        body.Remove("content");
+        var messages = new JsonArray();
+        foreach (var message in conversation.Messages.TakeLast(conversationOptions.Value.MaxHistoryMessages))
+        {
+            messages.Add(new JsonObject { ["role"] = message.Role, ["content"] = message.Content });
+        }
+
+        messages.Add(new JsonObject { ["role"] = "user", ["content"] = content });
+        body["model"] = conversation.Model;
+        body["messages"] = messages;
+        var (request, error) = ChatCompletionParser.Parse(JsonSerializer.SerializeToElement(body));
+        if (error is not null)
+        {
+            await ChatCompletionsEndpoint.Write(http, error);
+            return;
+        }
+
+        var answer = await ChatCompletionsEndpoint.CompleteAsync(http, models, key, request!, options.Value, timeProvider);
+        if (answer is { Status: StatusCodes.Status200OK })
+        {
+            using var completion = JsonDocument.Parse(answer.Body);
+            var reply = completion.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() ?? "";
+            await store.AppendAsync(id, [new ConversationMessage("user", content), new ConversationMessage("assistant", reply)], CancellationToken.None);
+        }
+    }
+
+    private static async Task<JsonObject?> ReadAsync(HttpContext http)
+    {
+        var (document, status, error) = await RequestBody.ReadAsync(http, http.RequestAborted);
+        using (document)
+        {
+            if (document?.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                return JsonObject.Create(document.RootElement.Clone());
+            }
+        }
+
+        await ChatCompletionsEndpoint.Write(http, new OpenAiError(document is null ? status : 400, error ?? "The body must be a JSON object.", "invalid_request_error"));
+        return null;
+    }
+
+    private static OpenAiError NotFound(Guid id) =>
+        new(StatusCodes.Status404NotFound, $"No conversation {id}.", "invalid_request_error", "id", "conversation_not_found");
+
+    private static object View(Conversation conversation) => new
+    {
+        id = conversation.Id,
+        @object = "conversation",
+        model = conversation.Model,
+        created_at = conversation.CreatedAt.ToUnixTimeSeconds(),
+        messages = conversation.Messages.Select(message => new { role = message.Role, content = message.Content }),
+    };
+}
