@@ -19,7 +19,7 @@ await infrastructure.StartAsync();
 await using var upstream = await FakeProviderServer.StartAsync();
 upstream.Default = FakeReply.Text("The quarterly report shows steady growth.", promptTokens: 20, completionTokens: 8);
 
-using var api = ServiceProcess.Start("Api", infrastructure, new Dictionary<string, string>
+var apiSettings = new Dictionary<string, string>
 {
     ["Admin:BootstrapKey"] = AdminKey,
     ["Orchestration:Deployments:mock:Provider"] = "openai-compatible",
@@ -28,7 +28,19 @@ using var api = ServiceProcess.Start("Api", infrastructure, new Dictionary<strin
     ["Orchestration:Deployments:mock:InputPricePerMillion"] = "0.15",
     ["Orchestration:Deployments:mock:OutputPricePerMillion"] = "0.6",
     ["Orchestration:Models:mock:Groups:0:Deployments:0"] = "mock",
-}, "Release", pinToCores: "1");
+};
+
+// --env NAME=VALUE (repeatable): runtime or app settings for the Api, to compare configurations in one go.
+var commandLine = Environment.GetCommandLineArgs();
+for (var i = 0; i < commandLine.Length - 1; i++)
+{
+    if (commandLine[i] == "--env" && commandLine[i + 1].Split('=', 2) is [var name, var value])
+    {
+        apiSettings[name] = value;
+    }
+}
+
+using var api = ServiceProcess.Start("Api", infrastructure, apiSettings, "Release", pinToCores: "1");
 using var http = new HttpClient();
 await api.WaitHealthyAsync(http);
 
@@ -52,7 +64,8 @@ await File.WriteAllTextAsync(script, $$"""
     """);
 
 var rows = new List<string>();
-foreach (var connections in new[] { 1, 16, 64 })
+var connectionCounts = Argument("--connections", 0) is > 0 and var only ? new[] { only } : new[] { 1, 16, 64 };
+foreach (var connections in connectionCounts)
 {
     await Wrk.RunAsync(new Uri(api.BaseAddress, "/v1/chat/completions"), connections, TimeSpan.FromSeconds(3), script); // warm-up
     var direct = await Wrk.RunAsync(new Uri(upstream.OpenAiEndpoint, "chat/completions"), connections, duration, script);
