@@ -16,6 +16,18 @@ internal sealed class DefaultRouting(IConfiguration configuration) : IPostConfig
 
     public void PostConfigure(string? name, OrchestrationOptions options)
     {
+        if (options.EmbeddingModels.Count == 0)
+        {
+            var (embeddingName, deployment) = HasKey(OpenAiKeySetting)
+                ? ("openai-text-embedding-3-small", new DeploymentOptions { Provider = ProviderNames.OpenAI, Model = "text-embedding-3-small", ApiKeySecret = OpenAiKeySetting })
+                : ("sim-text-embedding", new DeploymentOptions { Provider = ProviderNames.Simulator, Model = "sim-text-embedding" });
+            deployment.InputPricePerMillion = 0.02m;
+            deployment.ContextWindow = 8_191;
+            deployment.MaxOutputTokens = 1;
+            options.Deployments.TryAdd(embeddingName, deployment);
+            options.EmbeddingModels["text-embedding-3-small"] = new EmbeddingAliasOptions { Deployments = [embeddingName] };
+        }
+
         if (options.Models.Count > 0)
         {
             return;

@@ -42,6 +42,10 @@ public static class OrchestrationExtensions
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<OrchestrationTelemetry>(),
             services.GetRequiredService<SharedBreakerBoard>(), services.GetRequiredService<IModelAdmission>(),
             services.GetService<ILoggerFactory>(), services.GetService<IConnectionMultiplexer>()));
+        builder.Services.AddSingleton(services => new Embeddings.EmbeddingCatalog(
+            services.GetRequiredService<IOptions<OrchestrationOptions>>(), services.GetRequiredService<IConfiguration>(),
+            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<OrchestrationTelemetry>(),
+            services.GetRequiredService<ILoggerFactory>()));
         return builder;
     }
 }

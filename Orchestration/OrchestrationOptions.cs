@@ -18,6 +18,9 @@ public sealed class OrchestrationOptions
     /// <summary>Model alias (what callers ask for) → its ordered fallback chain of deployment groups.</summary>
     public Dictionary<string, ModelAliasOptions> Models { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Embedding model alias → the deployments that serve it, tried in order.</summary>
+    public Dictionary<string, EmbeddingAliasOptions> EmbeddingModels { get; set; } = new(StringComparer.Ordinal);
+
     [Required]
     public ResilienceOptions Resilience { get; set; } = new();
 
@@ -29,6 +32,13 @@ public sealed class OrchestrationOptions
 
     /// <summary>The built-in aliases served by the simulator: what a fresh install without keys runs, and what tests start from.</summary>
     public static OrchestrationOptions Simulated() => DefaultRouting.Simulated();
+}
+
+/// <summary>An embedding model alias: its deployments, tried in order until one answers.</summary>
+public sealed class EmbeddingAliasOptions
+{
+    [Required]
+    public List<string> Deployments { get; set; } = [];
 }
 
 /// <summary>How long cached answers live.</summary>

@@ -28,6 +28,27 @@ internal sealed class OrchestrationOptionsValidator(IConfiguration? configuratio
             ValidateAlias($"{root}:Models:{alias}", model, options, failures);
         }
 
+        foreach (var (alias, model) in options.EmbeddingModels)
+        {
+            var setting = $"{root}:EmbeddingModels:{alias}:Deployments";
+            if (model.Deployments.Count == 0)
+            {
+                failures.Add($"{setting} must name at least one deployment.");
+            }
+
+            foreach (var deployment in model.Deployments)
+            {
+                if (!options.Deployments.TryGetValue(deployment, out var found))
+                {
+                    failures.Add($"{setting} names '{deployment}', which is not under {root}:Deployments.");
+                }
+                else if (found.Provider == ProviderNames.Anthropic)
+                {
+                    failures.Add($"{setting} names '{deployment}', but Anthropic serves no embeddings.");
+                }
+            }
+        }
+
         var resilience = options.Resilience;
         RequirePositive($"{root}:Resilience:DefaultDeadline", resilience.DefaultDeadline, failures);
         RequirePositive($"{root}:Resilience:BaseDelay", resilience.BaseDelay, failures);

@@ -1,4 +1,5 @@
 using AspireLlm.Api.ApiKeys;
+using AspireLlm.Orchestration.Embeddings;
 using AspireLlm.Orchestration.Routing;
 
 namespace AspireLlm.Api.Admin;
@@ -53,12 +54,12 @@ public sealed record CreatedKeyView(string Key, KeyView Details);
 
 internal static class KeyLimitsValidation
 {
-    public static Dictionary<string, string[]> Validate(this KeyLimits limits, ModelCatalog models)
+    public static Dictionary<string, string[]> Validate(this KeyLimits limits, ModelCatalog models, EmbeddingCatalog embeddings)
     {
         var errors = new Dictionary<string, string[]>();
-        if (limits.AllowedModels?.Where(alias => !models.IsKnown(alias)).ToList() is { Count: > 0 } unknown)
+        if (limits.AllowedModels?.Where(alias => !models.IsKnown(alias) && !embeddings.IsKnown(alias)).ToList() is { Count: > 0 } unknown)
         {
-            errors["allowed_models"] = [$"Unknown model aliases: {string.Join(", ", unknown)} (known: {string.Join(", ", models.Aliases)})."];
+            errors["allowed_models"] = [$"Unknown model aliases: {string.Join(", ", unknown)} (known: {string.Join(", ", models.Aliases.Concat(embeddings.Aliases))})."];
         }
 
         AdminKeysEndpoints.Positive(errors, "requests_per_minute", limits.RequestsPerMinute);

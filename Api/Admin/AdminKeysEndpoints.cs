@@ -1,5 +1,6 @@
 using AspireLlm.Api.ApiKeys;
 using AspireLlm.Api.Errors;
+using AspireLlm.Orchestration.Embeddings;
 using AspireLlm.Orchestration.Routing;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -20,9 +21,9 @@ public static class AdminKeysEndpoints
     }
 
     internal static async Task<Results<Created<CreatedKeyView>, ProblemHttpResult>> CreateAsync(
-        CreateKeyRequest request, ApiKeyStore keys, ModelCatalog models, CancellationToken cancellationToken)
+        CreateKeyRequest request, ApiKeyStore keys, ModelCatalog models, EmbeddingCatalog embeddings, CancellationToken cancellationToken)
     {
-        var errors = request.Limits().Validate(models);
+        var errors = request.Limits().Validate(models, embeddings);
         if (string.IsNullOrWhiteSpace(request.TenantId) || request.TenantId.Length > 100)
         {
             errors["tenant_id"] = ["The tenant id is required (at most 100 characters)."];
@@ -49,9 +50,9 @@ public static class AdminKeysEndpoints
         await keys.GetAsync(id, cancellationToken) is { } record ? TypedResults.Ok(KeyView.From(record)) : Problems.NotFound($"No key {id}.");
 
     internal static async Task<Results<Ok<KeyView>, ProblemHttpResult>> UpdateAsync(
-        Guid id, UpdateKeyRequest request, ApiKeyStore keys, ModelCatalog models, CancellationToken cancellationToken)
+        Guid id, UpdateKeyRequest request, ApiKeyStore keys, ModelCatalog models, EmbeddingCatalog embeddings, CancellationToken cancellationToken)
     {
-        var errors = request.Limits().Validate(models);
+        var errors = request.Limits().Validate(models, embeddings);
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 200)
         {
             errors["name"] = ["The name is required (at most 200 characters)."];

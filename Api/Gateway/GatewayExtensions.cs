@@ -24,6 +24,8 @@ internal static class GatewayExtensions
     {
         routes.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync)
             .RequireAuthorization().WithTags("Chat").WithName("CreateChatCompletion");
+        routes.MapPost("/v1/embeddings", EmbeddingsEndpoint.HandleAsync)
+            .RequireAuthorization().WithTags("Embeddings").WithName("CreateEmbeddings");
         Conversations.ConversationsEndpoints.MapConversationsEndpoints(routes);
         return routes;
     }

@@ -17,6 +17,11 @@ public static class ModelsEndpoints
         return routes;
     }
 
-    internal static Ok<ModelList> List(ModelCatalog catalog) =>
-        TypedResults.Ok(new ModelList("list", [.. catalog.Aliases.Select(alias => new ModelEntry(alias, "model", 0, "aspirellm"))]));
+    /// <summary>The chat and embedding aliases this key may use.</summary>
+    internal static Ok<ModelList> List(HttpContext context, ModelCatalog catalog, Orchestration.Embeddings.EmbeddingCatalog embeddings)
+    {
+        var key = ApiKeys.Caller.KeyOf(context);
+        return TypedResults.Ok(new ModelList("list",
+            [.. catalog.Aliases.Concat(embeddings.Aliases).Where(key.Limits.Allows).Select(alias => new ModelEntry(alias, "model", 0, "aspirellm"))]));
+    }
 }

@@ -18,14 +18,27 @@ internal sealed class ProviderClientFactory(IConfiguration configuration, Simula
     public IChatClient Create(string name, DeploymentOptions deployment) => deployment.Provider switch
     {
         ProviderNames.Simulator => new SimulatorChatClient(simulator, timeProvider, deployment.Model, deployment.Faults ?? simulator.Faults),
-        ProviderNames.OpenAI => OpenAi(deployment, deployment.Endpoint, ApiKeyOf(name, deployment), azure: false),
-        ProviderNames.OpenAICompatible => OpenAi(deployment, deployment.Endpoint, OptionalApiKeyOf(deployment) ?? "unused", azure: false),
-        ProviderNames.AzureOpenAI => OpenAi(deployment, new Uri(deployment.Endpoint!, "openai/v1/"), ApiKeyOf(name, deployment), azure: true),
         ProviderNames.Anthropic => Anthropic(deployment, ApiKeyOf(name, deployment)),
+        _ => OpenAi(name, deployment).GetChatClient(deployment.Model).AsIChatClient(),
+    };
+
+    public IEmbeddingGenerator<string, Embedding<float>> CreateEmbeddings(string name, DeploymentOptions deployment) => deployment.Provider switch
+    {
+        ProviderNames.Simulator => new Embeddings.SimulatorEmbeddingGenerator(deployment.Model),
+        ProviderNames.Anthropic => throw new InvalidOperationException($"Deployment '{name}' is Anthropic's, which serves no embeddings."),
+        _ => OpenAi(name, deployment).GetEmbeddingClient(deployment.Model).AsIEmbeddingGenerator(),
+    };
+
+    /// <summary>OpenAI, Azure OpenAI (its v1 API) and OpenAI-compatible servers all speak through the OpenAI client.</summary>
+    private OpenAIClient OpenAi(string name, DeploymentOptions deployment) => deployment.Provider switch
+    {
+        ProviderNames.OpenAI => OpenAi(deployment.Endpoint, ApiKeyOf(name, deployment), azure: false),
+        ProviderNames.OpenAICompatible => OpenAi(deployment.Endpoint, OptionalApiKeyOf(deployment) ?? "unused", azure: false),
+        ProviderNames.AzureOpenAI => OpenAi(new Uri(deployment.Endpoint!, "openai/v1/"), ApiKeyOf(name, deployment), azure: true),
         _ => throw new InvalidOperationException($"Deployment '{name}' names provider '{deployment.Provider}', which is not supported."),
     };
 
-    private IChatClient OpenAi(DeploymentOptions deployment, Uri? endpoint, string apiKey, bool azure)
+    private OpenAIClient OpenAi(Uri? endpoint, string apiKey, bool azure)
     {
         var options = new OpenAIClientOptions
         {
@@ -39,7 +52,7 @@ internal sealed class ProviderClientFactory(IConfiguration configuration, Simula
             options.AddPolicy(new AzureApiKeyPolicy(apiKey), PipelinePosition.BeforeTransport);
         }
 
-        return new OpenAIClient(new ApiKeyCredential(apiKey), options).GetChatClient(deployment.Model).AsIChatClient();
+        return new OpenAIClient(new ApiKeyCredential(apiKey), options);
     }
 
     private IChatClient Anthropic(DeploymentOptions deployment, string apiKey)

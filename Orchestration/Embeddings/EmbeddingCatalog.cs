@@ -1,0 +1,79 @@
+using AspireLlm.Orchestration.Providers;
+using AspireLlm.Orchestration.Resilience;
+using AspireLlm.Orchestration.Telemetry;
+using AspireLlm.Orchestration.Tokens;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace AspireLlm.Orchestration.Embeddings;
+
+/// <summary>One embedding deployment: its generator, its retries and its price.</summary>
+public sealed record EmbeddingDeployment(string Name, DeploymentOptions Options, IEmbeddingGenerator<string, Embedding<float>> Generator, ResiliencePipeline Retry)
+{
+    public ModelPrice Price { get; } = new(Options.InputPricePerMillion, 0m);
+}
+
+/// <summary>
+/// Embedding model aliases and the deployments that serve them. A call tries the deployments in
+/// order, each with the same retry rules as chat calls (transient failures only, backoff,
+/// Retry-After); the first that answers is used. Embeddings are short, idempotent calls, so they
+/// get no circuit breaker or cache of their own.
+/// </summary>
+public sealed class EmbeddingCatalog
+{
+    private readonly Dictionary<string, EmbeddingDeployment[]> _aliases;
+    private readonly TokenCounter _tokens = TokenCounter.Shared;
+
+    public EmbeddingCatalog(IOptions<OrchestrationOptions> options, IConfiguration configuration, TimeProvider timeProvider,
+        OrchestrationTelemetry telemetry, ILoggerFactory loggerFactory)
+    {
+        var settings = options.Value;
+        var providers = new ProviderClientFactory(configuration, settings.Simulator, timeProvider);
+        var logger = loggerFactory.CreateLogger<EmbeddingCatalog>();
+        var built = new Dictionary<string, EmbeddingDeployment>(StringComparer.Ordinal);
+        _aliases = settings.EmbeddingModels.ToDictionary(
+            pair => pair.Key,
+            pair => pair.Value.Deployments.Select(name => built.TryGetValue(name, out var existing) ? existing : built[name] = new EmbeddingDeployment(
+                name, settings.Deployments[name], providers.CreateEmbeddings(name, settings.Deployments[name]),
+                DeploymentRetry.Build(name, settings.Resilience, timeProvider, telemetry, logger))).ToArray(),
+            StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<string> Aliases => [.. _aliases.Keys.Order(StringComparer.Ordinal)];
+
+    public bool IsKnown(string alias) => _aliases.ContainsKey(alias);
+
+    public IReadOnlyList<EmbeddingDeployment> DeploymentsOf(string alias) => _aliases[alias];
+
+    /// <summary>Prompt tokens of <paramref name="inputs"/>, for admission before the call.</summary>
+    public int CountTokens(IEnumerable<string> inputs) => inputs.Sum(input => _tokens.CountText(input, TokenEncoding.Cl100k));
+
+    /// <summary>The embeddings, the deployment that made them and what they cost.</summary>
+    public async Task<(GeneratedEmbeddings<Embedding<float>> Embeddings, EmbeddingDeployment Deployment, decimal Cost)> GenerateAsync(
+        string alias, IReadOnlyList<string> inputs, int? dimensions, CancellationToken cancellationToken)
+    {
+        Exception? last = null;
+        foreach (var deployment in _aliases[alias])
+        {
+            try
+            {
+                var options = new EmbeddingGenerationOptions { ModelId = deployment.Options.Model, Dimensions = dimensions };
+                var embeddings = await deployment.Retry.ExecuteAsync(
+                    async token => await deployment.Generator.GenerateAsync(inputs, options, token), cancellationToken);
+                var tokens = embeddings.Usage?.InputTokenCount ?? CountTokens(inputs);
+                embeddings.Usage ??= new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens };
+                return (embeddings, deployment, deployment.Price.CostOf(tokens, 0));
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested
+                && FailureClassifier.Classify(exception) is not (FailureKind.BadRequest or FailureKind.Other))
+            {
+                last = exception;
+            }
+        }
+
+        throw new Routing.ModelUnavailableException(alias, [$"{last?.GetType().Name}: {last?.Message}"], TimeSpan.FromSeconds(5));
+    }
+}
