@@ -31,6 +31,8 @@ public static class OrchestrationExtensions
         builder.Services.AddSingleton<IValidateOptions<OrchestrationOptions>>(
             services => new OrchestrationOptionsValidator(services.GetRequiredService<IConfiguration>()));
 
+        // First among the hosted services: what starts after it (Hangfire's servers, Kestrel) finds the tokenizers loaded.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, Tokens.TokenizerWarmUp>());
         builder.Services.TryAddSingleton<IModelAdmission>(NoModelAdmission.Instance);
         builder.Services.AddSingleton<OrchestrationTelemetry>();
         builder.Services.AddSingleton(services => new SharedBreakerBoard(

@@ -16,6 +16,7 @@ public static class AdminEndpoints
         group.MapPost("/jobs/{id}/cancel", AdminJobsEndpoints.CancelAsync).WithName("AdminCancelJob");
         group.MapPost("/jobs/{id}/retry", AdminJobsEndpoints.RetryAsync).WithName("AdminRetryJob");
         group.MapAdminKeys();
+        group.MapAdminCircuits();
         return routes;
     }
 

@@ -14,6 +14,12 @@ public sealed record AdminJobDetail(
     JsonElement? Error, JsonElement? Usage, int Attempts, int Run, string? Worker, bool CancelRequested,
     DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, DateTimeOffset UpdatedAt);
 
+/// <summary>A deployment's circuit, as the Api's admin endpoint shows it.</summary>
+public sealed record AdminCircuit(string Alias, string Deployment, string Provider, string Model, string State, double RetryAfterSeconds, double? LatencyMs);
+
+/// <summary>A key as the Api's admin endpoint lists it (never the key itself).</summary>
+public sealed record AdminKey(Guid Id, string TenantId, string Name, string Prefix, bool IsAdmin, bool Revoked, JsonElement Limits);
+
 /// <summary>
 /// Reads the Api's admin endpoints with the admin key. The dashboard never touches the database: the
 /// Api is the one place that enforces who may see what.
@@ -25,15 +31,31 @@ public sealed class AdminApiClient(HttpClient http)
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
 
-    public async Task<IReadOnlyList<AdminJob>> GetRecentJobsAsync(int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<AdminJob>> GetRecentJobsAsync(int limit, CancellationToken cancellationToken) =>
+        GetListAsync<AdminJob>($"/v1/admin/jobs?limit={limit}", "job list", cancellationToken);
+
+    public Task<IReadOnlyList<AdminCircuit>> GetCircuitsAsync(CancellationToken cancellationToken) =>
+        GetListAsync<AdminCircuit>("/v1/admin/circuits", "circuit states", cancellationToken);
+
+    public Task<IReadOnlyList<AdminKey>> GetKeysAsync(CancellationToken cancellationToken) =>
+        GetListAsync<AdminKey>("/v1/admin/keys", "key list", cancellationToken);
+
+    /// <summary>Revokes a key on every Api replica; returns what the Api said.</summary>
+    public async Task<string> RevokeKeyAsync(Guid id, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync($"/v1/admin/jobs?limit={limit}", cancellationToken);
+        using var response = await http.PostAsync($"/v1/admin/keys/{id}/revoke", null, cancellationToken);
+        return response.IsSuccessStatusCode ? "revoked" : $"revoke refused ({(int)response.StatusCode})";
+    }
+
+    private async Task<IReadOnlyList<T>> GetListAsync<T>(string path, string what, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(path, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            throw new HttpRequestException($"The Api answered {(int)response.StatusCode} for the job list.", null, response.StatusCode);
+            throw new HttpRequestException($"The Api answered {(int)response.StatusCode} for the {what}.", null, response.StatusCode);
         }
 
-        return await response.Content.ReadFromJsonAsync<List<AdminJob>>(Json, cancellationToken) ?? [];
+        return await response.Content.ReadFromJsonAsync<List<T>>(Json, cancellationToken) ?? [];
     }
 
     /// <summary>The job, or null when the Api does not know it.</summary>

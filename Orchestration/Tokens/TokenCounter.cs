@@ -38,6 +38,13 @@ public sealed class TokenCounter
             : TokenEncoding.O200k;
     }
 
+    /// <summary>Loads both encodings now, so that no model call pays for it (a few hundred ms each, CPU-bound).</summary>
+    public void WarmUp()
+    {
+        _ = _o200k.Value.CountTokens("warm up");
+        _ = _cl100k.Value.CountTokens("warm up");
+    }
+
     public int CountText(string? text, TokenEncoding encoding) =>
         string.IsNullOrEmpty(text) ? 0 : Tokenizer(encoding).CountTokens(text);
 

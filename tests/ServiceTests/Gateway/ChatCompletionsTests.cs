@@ -212,6 +212,21 @@ public sealed class ChatCompletionsTests(LocalInfrastructure infrastructure) : I
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
     }
 
+    [Fact]
+    public async Task Admins_see_every_deployments_circuit()
+    {
+        using var admin = _api.CreateClientWithKey(ApiFactory.AdminKey);
+        using var tenant = await _api.CreateTenantClientAsync("tenant-chat");
+
+        var circuits = await admin.GetFromJsonAsync<JsonElement>("/v1/admin/circuits");
+        using var forbidden = await tenant.GetAsync("/v1/admin/circuits");
+
+        var gpt = Assert.Single(circuits.EnumerateArray(), c => c.GetProperty("alias").GetString() == "gpt-4o-mini");
+        Assert.Equal("sim-gpt-4o-mini", gpt.GetProperty("deployment").GetString());
+        Assert.Equal("closed", gpt.GetProperty("state").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+    }
+
     /// <summary>Per-minute windows: start a limit test early in a minute so it cannot straddle two.</summary>
     internal static async Task WaitForFreshMinuteAsync()
     {
