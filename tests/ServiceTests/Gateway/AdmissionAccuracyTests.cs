@@ -12,31 +12,20 @@ namespace AspireLlm.ServiceTests.Gateway;
 /// they never admit more than a per-minute limit, and never spend more than a budget.
 /// </summary>
 [Collection(ServiceCollection.Name)]
-public sealed class AdmissionAccuracyTests(LocalInfrastructure infrastructure) : IAsyncLifetime
+public sealed class AdmissionAccuracyTests(LocalInfrastructure infrastructure) : TwoReplicas(infrastructure)
 {
     private const int Clients = 100;
-    private readonly ApiFactory _replicaA = new(infrastructure);
-    private readonly ApiFactory _replicaB = new(infrastructure);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        await _replicaA.DisposeAsync();
-        await _replicaB.DisposeAsync();
-    }
-
     private async Task<string> KeyAsync(string tenant, KeyLimits limits)
     {
         var key = ApiKeyFormat.Generate();
-        await _replicaA.Services.GetRequiredService<ApiKeyStore>().EnsureAsync(key, tenant, "accuracy", false, CancellationToken.None, limits);
+        await ReplicaA.Services.GetRequiredService<ApiKeyStore>().EnsureAsync(key, tenant, "accuracy", false, CancellationToken.None, limits);
         return key;
     }
 
     /// <summary>Sends <paramref name="total"/> requests from 100 concurrent clients split over both replicas.</summary>
     private async Task<List<HttpStatusCode>> BurstAsync(string key, int total, int maxTokens = 16)
     {
-        var clients = Enumerable.Range(0, Clients).Select(i => (i % 2 == 0 ? _replicaA : _replicaB).CreateClientWithKey(key)).ToList();
+        var clients = Enumerable.Range(0, Clients).Select(i => (i % 2 == 0 ? ReplicaA : ReplicaB).CreateClientWithKey(key)).ToList();
         var statuses = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
         await Parallel.ForEachAsync(Enumerable.Range(0, total), new ParallelOptions { MaxDegreeOfParallelism = Clients }, async (i, cancellationToken) =>
         {
@@ -72,8 +61,8 @@ public sealed class AdmissionAccuracyTests(LocalInfrastructure infrastructure) :
 
         var statuses = await BurstAsync(key, total: 300);
 
-        var keyId = (await _replicaA.Services.GetRequiredService<ApiKeyStore>().ListAsync(tenant, CancellationToken.None)).Single().Id;
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString);
+        var keyId = (await ReplicaA.Services.GetRequiredService<ApiKeyStore>().ListAsync(tenant, CancellationToken.None)).Single().Id;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(Infrastructure.RedisConnectionString);
         var budget = await redis.GetDatabase().HashGetAllAsync($"aspirellm:budget:key:{keyId:N}:cost:d:{DateTime.UtcNow:yyyyMMdd}");
         var spentDollars = (long)budget.Single(e => e.Name == "spent").Value / 100_000_000m;
         var admitted = statuses.Count(status => status == HttpStatusCode.OK);

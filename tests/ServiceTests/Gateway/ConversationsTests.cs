@@ -10,27 +10,16 @@ namespace AspireLlm.ServiceTests.Gateway;
 
 /// <summary>Server-side conversations: any replica serves the next turn; history is encrypted at rest and tenant-scoped.</summary>
 [Collection(ServiceCollection.Name)]
-public sealed class ConversationsTests(LocalInfrastructure infrastructure) : IAsyncLifetime
+public sealed class ConversationsTests(LocalInfrastructure infrastructure) : TwoReplicas(infrastructure)
 {
-    private readonly ApiFactory _replicaA = new(infrastructure);
-    private readonly ApiFactory _replicaB = new(infrastructure);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        await _replicaA.DisposeAsync();
-        await _replicaB.DisposeAsync();
-    }
-
     private static async Task<JsonElement> Json(HttpResponseMessage response) => await response.Content.ReadFromJsonAsync<JsonElement>();
 
     [Fact]
     public async Task Turns_on_two_replicas_build_one_history_stored_encrypted()
     {
-        using var onA = await _replicaA.CreateTenantClientAsync("tenant-conv");
+        using var onA = await ReplicaA.CreateTenantClientAsync("tenant-conv");
         var key = onA.DefaultRequestHeaders.Authorization!.Parameter!;
-        using var onB = _replicaB.CreateClientWithKey(key);
+        using var onB = ReplicaB.CreateClientWithKey(key);
 
         using var created = await onA.PostAsJsonAsync("/v1/conversations", new { model = "gpt-4o-mini", system = "You are terse." });
         var id = (await Json(created)).GetProperty("id").GetGuid();
@@ -49,7 +38,7 @@ public sealed class ConversationsTests(LocalInfrastructure infrastructure) : IAs
         Assert.Equal("My secret word is pineapple.", messages[1].GetProperty("content").GetString());
 
         // At rest, the database holds ciphertext only.
-        await using var database = NpgsqlDataSource.Create(infrastructure.DatabaseConnectionString);
+        await using var database = NpgsqlDataSource.Create(Infrastructure.DatabaseConnectionString);
         await using var command = database.CreateCommand("SELECT content FROM conversation_messages WHERE conversation_id = $1 AND seq = 1");
         command.Parameters.AddWithValue(id);
         var stored = (byte[])(await command.ExecuteScalarAsync())!;
@@ -59,8 +48,8 @@ public sealed class ConversationsTests(LocalInfrastructure infrastructure) : IAs
     [Fact]
     public async Task Another_tenant_can_neither_read_nor_continue_a_conversation()
     {
-        using var owner = await _replicaA.CreateTenantClientAsync("tenant-conv-owner");
-        using var stranger = await _replicaA.CreateTenantClientAsync("tenant-conv-stranger");
+        using var owner = await ReplicaA.CreateTenantClientAsync("tenant-conv-owner");
+        using var stranger = await ReplicaA.CreateTenantClientAsync("tenant-conv-stranger");
         using var created = await owner.PostAsJsonAsync("/v1/conversations", new { model = "gpt-4o-mini" });
         var id = (await Json(created)).GetProperty("id").GetGuid();
 
@@ -75,7 +64,7 @@ public sealed class ConversationsTests(LocalInfrastructure infrastructure) : IAs
     [Fact]
     public async Task Bad_turns_are_refused_and_leave_the_history_alone()
     {
-        using var client = await _replicaA.CreateTenantClientAsync("tenant-conv");
+        using var client = await ReplicaA.CreateTenantClientAsync("tenant-conv");
         using var created = await client.PostAsJsonAsync("/v1/conversations", new { model = "gpt-4o-mini" });
         var id = (await Json(created)).GetProperty("id").GetGuid();
 

@@ -47,7 +47,7 @@ public sealed class SharedStateTests(LocalInfrastructure infrastructure) : IAsyn
         var secondContext = new ModelCallContext("t1");
         var second = await chat.GetResponseAsync(prompt, Deterministic("t1", secondContext));
         var streamContext = new ModelCallContext("t1");
-        var streamed = await WireProtocolTests.ReadAsync(chat.GetStreamingResponseAsync(prompt, Deterministic("t1", streamContext)));
+        var streamed = await StreamReading.ReadAsync(chat.GetStreamingResponseAsync(prompt, Deterministic("t1", streamContext)));
 
         Assert.Equal("Paris.", first.Text);
         Assert.Equal("Paris.", second.Text);
@@ -64,7 +64,7 @@ public sealed class SharedStateTests(LocalInfrastructure infrastructure) : IAsyn
         var prompt = Prompt("Count to three");
         _providers.OpenAi.Enqueue(FakeReply.Text("one two three"));
 
-        var first = await WireProtocolTests.ReadAsync(chat.GetStreamingResponseAsync(prompt, Deterministic("t1")));
+        var first = await StreamReading.ReadAsync(chat.GetStreamingResponseAsync(prompt, Deterministic("t1")));
         var again = await chat.GetResponseAsync(prompt, Deterministic("t1"));
 
         Assert.Equal("one two three", string.Concat(first.Chunks));

@@ -3,6 +3,7 @@ using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Providers;
 using AspireLlm.Orchestration.Resilience;
 using AspireLlm.Orchestration.Routing;
+using AspireLlm.Tests.Shared;
 using AspireLlm.Tests.Shared.FakeProviders;
 using Microsoft.Extensions.AI;
 
@@ -127,7 +128,7 @@ public sealed class WireProtocolTests : IClassFixture<ProviderFixture>, IAsyncLi
         _providers.Anthropic.Enqueue(FakeReply.Error(429, retryAfterSeconds: 0), FakeReply.Text("Sync from Claude"), FakeReply.Text("Streamed from Claude"));
 
         var response = await chat.GetResponseAsync(Prompt);
-        var streamed = await ReadAsync(chat.GetStreamingResponseAsync(Prompt));
+        var streamed = await StreamReading.ReadAsync(chat.GetStreamingResponseAsync(Prompt));
 
         Assert.Equal("Sync from Claude", response.Text);
         Assert.Equal("Streamed from Claude", string.Concat(streamed.Chunks));
@@ -142,7 +143,7 @@ public sealed class WireProtocolTests : IClassFixture<ProviderFixture>, IAsyncLi
         _providers.OpenAi.Default = FakeReply.BrokenStream("never seen", chunksBeforeBreak: 0);
         _providers.Anthropic.Enqueue(FakeReply.Text("Claude steps in"));
 
-        var (chunks, error) = await ReadAsync(Chat().GetStreamingResponseAsync(Prompt));
+        var (chunks, error) = await StreamReading.ReadAsync(Chat().GetStreamingResponseAsync(Prompt));
 
         Assert.Null(error);
         Assert.Equal("Claude steps in", string.Concat(chunks));
@@ -154,7 +155,7 @@ public sealed class WireProtocolTests : IClassFixture<ProviderFixture>, IAsyncLi
         _providers.OpenAi.Enqueue(FakeReply.BrokenStream("one two three four five", chunksBeforeBreak: 2));
         var context = new ModelCallContext("tenant");
 
-        var (chunks, error) = await ReadAsync(Chat().GetStreamingResponseAsync(Prompt, new ChatOptions().WithCallContext(context)));
+        var (chunks, error) = await StreamReading.ReadAsync(Chat().GetStreamingResponseAsync(Prompt, new ChatOptions().WithCallContext(context)));
 
         Assert.Equal("one two", string.Concat(chunks));
         Assert.IsType<StreamInterruptedException>(error);
@@ -168,7 +169,7 @@ public sealed class WireProtocolTests : IClassFixture<ProviderFixture>, IAsyncLi
     {
         _providers.OpenAi.Enqueue(FakeReply.TruncatedStream("one two three four", chunksBeforeEnd: 2));
 
-        var (chunks, error) = await ReadAsync(Chat().GetStreamingResponseAsync(Prompt));
+        var (chunks, error) = await StreamReading.ReadAsync(Chat().GetStreamingResponseAsync(Prompt));
 
         Assert.Equal("one two", string.Concat(chunks));
         Assert.IsType<StreamInterruptedException>(error);
@@ -181,7 +182,7 @@ public sealed class WireProtocolTests : IClassFixture<ProviderFixture>, IAsyncLi
         using var cancellation = new CancellationTokenSource();
         var context = new ModelCallContext("tenant");
 
-        var (chunks, error) = await ReadAsync(
+        var (chunks, error) = await StreamReading.ReadAsync(
             Chat().GetStreamingResponseAsync(Prompt, new ChatOptions().WithCallContext(context), cancellation.Token), cancelAfter: 3, cancellation);
         var aborted = await _providers.OpenAi.WaitForAbortedRequestAsync(TimeSpan.FromSeconds(2));
 
@@ -244,30 +245,4 @@ public sealed class WireProtocolTests : IClassFixture<ProviderFixture>, IAsyncLi
         Assert.Equal(ChatFinishReason.ToolCalls, response.FinishReason);
     }
 
-    internal static async Task<(List<string> Chunks, Exception? Error)> ReadAsync(
-        IAsyncEnumerable<ChatResponseUpdate> stream, int cancelAfter = int.MaxValue, CancellationTokenSource? cancellation = null)
-    {
-        var chunks = new List<string>();
-        try
-        {
-            await foreach (var update in stream)
-            {
-                if (update.Text.Length > 0)
-                {
-                    chunks.Add(update.Text);
-                }
-
-                if (chunks.Count == cancelAfter)
-                {
-                    await cancellation!.CancelAsync();
-                }
-            }
-
-            return (chunks, null);
-        }
-        catch (Exception exception)
-        {
-            return (chunks, exception);
-        }
-    }
 }

@@ -1,5 +1,6 @@
 using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Routing;
+using AspireLlm.Tests.Shared;
 using Microsoft.Extensions.AI;
 using static AspireLlm.UnitTests.Orchestration.ScriptedChatClient;
 
@@ -8,33 +9,6 @@ namespace AspireLlm.UnitTests.Orchestration;
 public sealed class StreamingContractTests
 {
     private static readonly ChatMessage[] Prompt = [new(ChatRole.User, "Tell me a story")];
-
-    private static async Task<(List<string> Chunks, Exception? Error)> ReadAsync(
-        IAsyncEnumerable<ChatResponseUpdate> stream, int cancelAfter = int.MaxValue, CancellationTokenSource? cancellation = null)
-    {
-        var chunks = new List<string>();
-        try
-        {
-            await foreach (var update in stream)
-            {
-                if (update.Text.Length > 0)
-                {
-                    chunks.Add(update.Text);
-                }
-
-                if (chunks.Count == cancelAfter)
-                {
-                    await cancellation!.CancelAsync();
-                }
-            }
-
-            return (chunks, null);
-        }
-        catch (Exception exception)
-        {
-            return (chunks, exception);
-        }
-    }
 
     [Fact]
     public async Task A_failure_before_the_first_chunk_falls_back_unseen()
@@ -46,7 +20,7 @@ public sealed class StreamingContractTests
         pipeline.Add("a", a);
         pipeline.Add("b", b);
 
-        var (chunks, error) = await ReadAsync(pipeline.Build().GetStreamingResponseAsync(Prompt));
+        var (chunks, error) = await StreamReading.ReadAsync(pipeline.Build().GetStreamingResponseAsync(Prompt));
 
         Assert.Null(error);
         Assert.Equal(["alpha", " beta"], chunks);
@@ -63,7 +37,7 @@ public sealed class StreamingContractTests
         pipeline.Add("b", b);
         var context = new ModelCallContext("t");
 
-        var (chunks, error) = await ReadAsync(pipeline.Build().GetStreamingResponseAsync(Prompt, new ChatOptions().WithCallContext(context)));
+        var (chunks, error) = await StreamReading.ReadAsync(pipeline.Build().GetStreamingResponseAsync(Prompt, new ChatOptions().WithCallContext(context)));
 
         Assert.Equal(["one", " two"], chunks);
         var interrupted = Assert.IsType<StreamInterruptedException>(error);
@@ -79,7 +53,7 @@ public sealed class StreamingContractTests
         var pipeline = new PipelineBuilder();
         pipeline.Add("a", new ScriptedChatClient(NoFinish()));
 
-        var (chunks, error) = await ReadAsync(pipeline.Build().GetStreamingResponseAsync(Prompt));
+        var (chunks, error) = await StreamReading.ReadAsync(pipeline.Build().GetStreamingResponseAsync(Prompt));
 
         Assert.Equal(3, chunks.Count);
         Assert.Contains("without saying it was complete", Assert.IsType<StreamInterruptedException>(error).Message);
@@ -116,7 +90,7 @@ public sealed class StreamingContractTests
         var context = new ModelCallContext("t");
         using var cancellation = new CancellationTokenSource();
 
-        var (chunks, error) = await ReadAsync(
+        var (chunks, error) = await StreamReading.ReadAsync(
             pipeline.Build().GetStreamingResponseAsync(Prompt, new ChatOptions().WithCallContext(context), cancellation.Token), cancelAfter: 5, cancellation);
 
         Assert.IsAssignableFrom<OperationCanceledException>(error);
