@@ -147,7 +147,12 @@ public sealed partial class RedisModelAdmission(
         return NoModelAdmission.Instance;
     }
 
-    private async ValueTask SettleAsync(AdmissionPlan plan, long tokens, decimal cost)
+    /// <summary>
+    /// Written without waiting for Redis's reply: nothing downstream needs it, and one awaited round
+    /// trip less is a measurable share of a request's cost. If Redis refuses the write, the
+    /// reservation stays until its period ends, so budgets err on the side of not overspending.
+    /// </summary>
+    private ValueTask SettleAsync(AdmissionPlan plan, long tokens, decimal cost)
     {
         var tokenCounters = plan.Counters.Where(c => c.Kind == AdmissionPlan.LimitKind.Tokens).ToList();
         var values = new List<RedisValue> { tokenCounters.Count };
@@ -160,14 +165,16 @@ public sealed partial class RedisModelAdmission(
 
         try
         {
-            await redis.GetDatabase().ScriptEvaluateAsync(
-                AdmissionScripts.Settle, [.. tokenCounters.Select(c => (RedisKey)c.Key), .. plan.Budgets.Select(b => (RedisKey)b.Key)], [.. values]);
+            redis.GetDatabase().ScriptEvaluate(
+                AdmissionScripts.Settle, [.. tokenCounters.Select(c => (RedisKey)c.Key), .. plan.Budgets.Select(b => (RedisKey)b.Key)], [.. values],
+                CommandFlags.FireAndForget);
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
-            // The reservation stays until its period ends: budgets err on the side of not overspending.
             LogSettleFailed(logger, exception);
         }
+
+        return ValueTask.CompletedTask;
     }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Redis is unavailable for rate limits and budgets; the call was {Outcome}.")]

@@ -63,7 +63,15 @@ public sealed class AdmissionAccuracyTests(LocalInfrastructure infrastructure) :
 
         var keyId = (await ReplicaA.Services.GetRequiredService<ApiKeyStore>().ListAsync(tenant, CancellationToken.None)).Single().Id;
         await using var redis = await ConnectionMultiplexer.ConnectAsync(Infrastructure.RedisConnectionString);
-        var budget = await redis.GetDatabase().HashGetAllAsync($"aspirellm:budget:key:{keyId:N}:cost:d:{DateTime.UtcNow:yyyyMMdd}");
+        // Settlements are written without waiting for Redis's reply: give the last ones a moment to land.
+        var budgetKey = $"aspirellm:budget:key:{keyId:N}:cost:d:{DateTime.UtcNow:yyyyMMdd}";
+        var budget = await redis.GetDatabase().HashGetAllAsync(budgetKey);
+        for (var i = 0; i < 50 && (long)budget.Single(e => e.Name == "reserved").Value != 0; i++)
+        {
+            await Task.Delay(100);
+            budget = await redis.GetDatabase().HashGetAllAsync(budgetKey);
+        }
+
         var spentDollars = (long)budget.Single(e => e.Name == "spent").Value / 100_000_000m;
         var admitted = statuses.Count(status => status == HttpStatusCode.OK);
 
