@@ -15,6 +15,18 @@ namespace AspireLlm.Orchestration;
 public static class OrchestrationExtensions
 {
     /// <summary>
+    /// Enforces API keys' rate limits and budgets on every model call, in Redis. Call before
+    /// <see cref="AddOrchestration"/>, which otherwise registers the admit-everything default.
+    /// </summary>
+    public static IHostApplicationBuilder AddRedisAdmission(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AdmissionOptions>().Bind(builder.Configuration.GetSection(AdmissionOptions.SectionName));
+        builder.Services.AddSingleton<IModelAdmission, RedisModelAdmission>();
+        builder.Services.AddSingleton<AdmissionSubjects>();
+        return builder;
+    }
+
+    /// <summary>
     /// Registers the model pipeline and its options (validated at start: a bad setting stops the
     /// process with a message naming it). Used by both the Api and the Worker. Redis, when
     /// registered, carries the answer cache and the shared circuit state.

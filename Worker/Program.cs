@@ -18,6 +18,7 @@ builder.AddNpgsqlDataSource(ResourceNames.Database, configureDataSourceBuilder: 
 // The thread pool rather than the Redis client's own dedicated threads: on small machines those
 // threads' hand-offs cost more CPU than the Redis commands themselves (measured by bench/GatewayBench).
 builder.AddRedisClient(ResourceNames.Redis, configureOptions: options => options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
+builder.AddRedisAdmission(); // jobs are charged to their key's limits and budgets too
 builder.AddOrchestration();
 builder.AddJobProcessing();
 builder.AddWebhooks();

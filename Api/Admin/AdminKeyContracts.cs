@@ -1,4 +1,5 @@
 using AspireLlm.Api.ApiKeys;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Embeddings;
 using AspireLlm.Orchestration.Routing;
 

@@ -1,5 +1,6 @@
 using AspireLlm.Api.ApiKeys;
 using AspireLlm.Api.Errors;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Embeddings;
 using AspireLlm.Orchestration.Routing;
 using Microsoft.AspNetCore.Http.HttpResults;

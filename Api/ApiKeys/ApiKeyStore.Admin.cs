@@ -1,3 +1,4 @@
+using AspireLlm.Orchestration.Admission;
 using Npgsql;
 
 namespace AspireLlm.Api.ApiKeys;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using AspireLlm.Orchestration.Admission;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Npgsql;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using AspireLlm.Api.Admission;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.Api.ApiKeys;
 using AspireLlm.Api.Errors;
 using AspireLlm.Orchestration.Hashing;
@@ -80,7 +80,7 @@ public static class ChatCompletionsEndpoint
     internal static Task<CompletionResponder.Answer?> CompleteAsync(
         HttpContext http, ModelCatalog models, ApiKeyRecord key, ChatCompletionRequest request, GatewayOptions options, TimeProvider timeProvider)
     {
-        var caller = new GatewayCaller(key);
+        var caller = key.ToSubject();
         var deadline = timeProvider.GetUtcNow().AddSeconds(options.SyncTimeoutSeconds);
         request.Options.WithCallContext(new ModelCallContext(key.TenantId, deadline, caller));
         var client = models.GetChatClient(request.Model);

@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
-using AspireLlm.Api.Admission;
+using AspireLlm.Orchestration.Admission;
 using Microsoft.Extensions.AI;
 
 namespace AspireLlm.Api.Gateway;
 
 /// <summary>One completion's answer on the wire: a JSON body, or an SSE stream in OpenAI's chunk format.</summary>
-internal sealed class CompletionResponder(HttpContext http, ChatCompletionRequest request, GatewayCaller caller, TimeProvider timeProvider)
+internal sealed class CompletionResponder(HttpContext http, ChatCompletionRequest request, AdmissionSubject caller, TimeProvider timeProvider)
 {
     private readonly string _id = "chatcmpl-" + Guid.NewGuid().ToString("N");
     private readonly long _created = timeProvider.GetUtcNow().ToUnixTimeSeconds();

@@ -1,9 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using AspireLlm.Api.Admission;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.Api.ApiKeys;
 using AspireLlm.Api.Errors;
-using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Embeddings;
 
 namespace AspireLlm.Api.Gateway;
@@ -37,7 +36,7 @@ public static class EmbeddingsEndpoint
                 return;
             }
 
-            var caller = new GatewayCaller(key);
+            var caller = key.ToSubject();
             var tokens = embeddings.CountTokens(request!.Inputs);
             var worstCost = embeddings.DeploymentsOf(request.Model).Max(d => d.Price.CostOf(tokens, 0));
             try

@@ -1,4 +1,4 @@
-using AspireLlm.Api.Admission;
+using AspireLlm.Orchestration;
 using AspireLlm.Orchestration.Admission;
 
 namespace AspireLlm.Api.Gateway;
@@ -9,8 +9,7 @@ internal static class GatewayExtensions
     {
         builder.Services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection(GatewayOptions.SectionName))
             .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<AdmissionOptions>().Bind(builder.Configuration.GetSection(AdmissionOptions.SectionName));
-        builder.Services.AddSingleton<IModelAdmission, RedisModelAdmission>();
+        builder.AddRedisAdmission();
         builder.Services.AddSingleton<ChatIdempotency>();
         builder.Services.AddOptions<Conversations.ConversationOptions>().Bind(builder.Configuration.GetSection(Conversations.ConversationOptions.SectionName))
             .Validate(o => o.EncryptionKey is null || o.EncryptionKey.Length >= 32, "Conversations:EncryptionKey must be at least 32 characters.")

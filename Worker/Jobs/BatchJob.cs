@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Routing;
@@ -14,7 +15,7 @@ namespace AspireLlm.Worker.Jobs;
 /// failure is reported in its slot and does not fail the batch. Progress is the share of items done.
 /// </summary>
 internal sealed class BatchJob(
-    JobExecution execution, JobReporter reporter, JobStore store, ModelCatalog models, IOptions<WorkerOptions> options,
+    JobExecution execution, JobReporter reporter, JobStore store, ModelCatalog models, AdmissionSubjects subjects, IOptions<WorkerOptions> options,
     TimeProvider timeProvider) : IBatchJob
 {
     public Task RunAsync(Guid jobId, Guid dispatchId, CancellationToken cancellationToken) =>
@@ -30,11 +31,12 @@ internal sealed class BatchJob(
         var partial = Sum(items.Values, "batch");
         using var progressGate = new SemaphoreSlim(1, 1);
 
+        var subject = await subjects.ForKeyAsync(job.ApiKeyId, job.TenantId, context.CancellationToken);
         var pending = Enumerable.Range(0, requests.Count).Where(index => !items.ContainsKey(index)).ToList();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = input.Concurrency, CancellationToken = context.CancellationToken };
         await Parallel.ForEachAsync(pending, parallel, async (index, cancellationToken) =>
         {
-            var item = await RunItemAsync(index, requests[index], job.TenantId, cancellationToken);
+            var item = await RunItemAsync(index, requests[index], subject, cancellationToken);
             await store.SaveItemAsync(job.Id, job.Run, item, timeProvider.GetUtcNow(), CancellationToken.None);
             // One report at a time, so watchers never see progress go backwards.
             await progressGate.WaitAsync(CancellationToken.None);
@@ -76,9 +78,10 @@ internal sealed class BatchJob(
         return new JobOutcome(JsonSerializer.SerializeToElement(result), JsonSerializer.SerializeToElement(usage), charge);
     }
 
-    private async Task<JobItem> RunItemAsync(int index, ChatCompletionInput request, string tenant, CancellationToken cancellationToken)
+    private async Task<JobItem> RunItemAsync(int index, ChatCompletionInput request, AdmissionSubject subject, CancellationToken cancellationToken)
     {
-        var call = new ModelCallContext(tenant);
+        // A subject per item: admission writes its per-call snapshots into it.
+        var call = new ModelCallContext(subject.TenantId, principal: new AdmissionSubject(subject.KeyId, subject.TenantId, subject.Limits, subject.TenantLimits));
         try
         {
             var response = await models.GetChatClient(request.Model!)

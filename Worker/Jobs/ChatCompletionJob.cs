@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Routing;
@@ -12,7 +13,8 @@ namespace AspireLlm.Worker.Jobs;
 /// come. The lifecycle (idempotent start, single charge, cancellation, retries) is <see cref="JobExecution"/>'s.
 /// </summary>
 internal sealed class ChatCompletionJob(
-    JobExecution execution, JobReporter reporter, ModelCatalog models, IOptions<WorkerOptions> options, TimeProvider timeProvider) : IChatCompletionJob
+    JobExecution execution, JobReporter reporter, ModelCatalog models, AdmissionSubjects subjects, IOptions<WorkerOptions> options,
+    TimeProvider timeProvider) : IChatCompletionJob
 {
     public Task RunAsync(Guid jobId, Guid dispatchId, CancellationToken cancellationToken) =>
         execution.RunAsync(jobId, dispatchId, TimeSpan.FromSeconds(options.Value.ChatTimeoutSeconds), RunBodyAsync, cancellationToken);
@@ -22,7 +24,8 @@ internal sealed class ChatCompletionJob(
         var input = context.Job.Input.Deserialize<ChatCompletionInput>(JobInputJson.Options)!;
         var alias = input.Model!;
         var client = models.GetChatClient(alias);
-        var call = new ModelCallContext(context.Job.TenantId);
+        var subject = await subjects.ForKeyAsync(context.Job.ApiKeyId, context.Job.TenantId, context.CancellationToken);
+        var call = new ModelCallContext(context.Job.TenantId, principal: subject);
 
         var updates = new List<ChatResponseUpdate>();
         var tokens = new TokenCoalescer(timeProvider);

@@ -1,3 +1,4 @@
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Providers;
 using AspireLlm.Orchestration.Resilience;
 using AspireLlm.Orchestration.Routing;
@@ -14,7 +15,9 @@ internal static class TransientFaults
 {
     public static bool IsTransient(Exception exception, bool timedOut) => timedOut || exception switch
     {
-        ModelUnavailableException or StreamInterruptedException => true,
+        // A spent budget does not come back within a job's retries; a per-minute limit does.
+        ModelAdmissionException { Refusal: AdmissionRefusal.BudgetExhausted } => false,
+        ModelAdmissionException or ModelUnavailableException or StreamInterruptedException => true,
         PromptTooLargeException or StructuredOutputException => false,
         _ => FailureClassifier.IsTransient(FailureClassifier.Classify(exception)),
     };
@@ -30,6 +33,8 @@ internal static class TransientFaults
         ? ("timeout", "The job did not finish within its deadline.")
         : exception switch
         {
+            ModelAdmissionException { Refusal: AdmissionRefusal.BudgetExhausted } => ("insufficient_quota", exception.Message),
+            ModelAdmissionException => ("rate_limit_exceeded", exception.Message),
             ModelUnavailableException => ("model_unavailable", exception.Message),
             StreamInterruptedException => ("stream_interrupted", exception.Message),
             PromptTooLargeException => ("context_length_exceeded", exception.Message),

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using AspireLlm.Api.ApiKeys;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.Tests.Shared;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

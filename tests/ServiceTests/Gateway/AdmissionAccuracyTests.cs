@@ -1,5 +1,6 @@
 using System.Net;
 using AspireLlm.Api.ApiKeys;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.ServiceTests.Api;
 using AspireLlm.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;

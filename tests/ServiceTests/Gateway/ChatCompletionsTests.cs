@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AspireLlm.Api.ApiKeys;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.ServiceTests.Api;
 using AspireLlm.Tests.Shared;
 

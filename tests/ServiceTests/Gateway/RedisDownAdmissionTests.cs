@@ -1,6 +1,5 @@
-using AspireLlm.Api.Admission;
-using AspireLlm.Api.ApiKeys;
 using AspireLlm.Orchestration.Admission;
+using AspireLlm.Api.ApiKeys;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -24,13 +23,13 @@ public sealed class RedisDownAdmissionTests : IAsyncLifetime
         var admission = new RedisModelAdmission(
             _deadRedis, Options.Create(new AdmissionOptions { RateLimits = rateLimits, Budgets = budgets }), TimeProvider.System,
             NullLogger<RedisModelAdmission>.Instance, meters);
-        degraded = new MetricCollector<long>(meters, "AspireLlm.Api", "aspirellm.admission.redis_unavailable");
+        degraded = new MetricCollector<long>(meters, "AspireLlm.Orchestration", "aspirellm.admission.redis_unavailable");
         return admission;
     }
 
     private static AdmissionRequest Request(KeyLimits limits) => new(
         "t", "gpt-4o-mini", 10, 10, 0.0001m,
-        new GatewayCaller(new ApiKeyRecord(Guid.NewGuid(), "t", "k", "p", false, null, limits)));
+        new AdmissionSubject(Guid.NewGuid(), "t", limits, TenantLimits.None));
 
     [Fact]
     public async Task Fail_closed_refuses_with_unavailable_and_counts_it()
@@ -71,19 +70,5 @@ public sealed class RedisDownAdmissionTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<ModelAdmissionException>(async () =>
             await admission.AdmitAsync(Request(new KeyLimits(DailyCostBudget: 1m)), CancellationToken.None));
         Assert.Equal(AdmissionRefusal.Unavailable, error.Refusal);
-    }
-
-    private sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
-    {
-        private readonly List<System.Diagnostics.Metrics.Meter> _meters = [];
-
-        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options)
-        {
-            var meter = new System.Diagnostics.Metrics.Meter(options.Name, options.Version, options.Tags, this);
-            _meters.Add(meter);
-            return meter;
-        }
-
-        public void Dispose() => _meters.ForEach(meter => meter.Dispose());
     }
 }

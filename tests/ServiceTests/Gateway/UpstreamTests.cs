@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AspireLlm.Api.ApiKeys;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.ServiceTests.Api;
 using AspireLlm.Tests.Shared;
 using AspireLlm.Tests.Shared.FakeProviders;

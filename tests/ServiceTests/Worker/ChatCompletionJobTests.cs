@@ -34,6 +34,32 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
     }
 
     [Fact]
+    public async Task A_job_is_charged_to_its_keys_budget_and_refused_once_the_budget_is_spent()
+    {
+        var keyId = await _worker.CreateKeyAsync();
+        await _worker.CountAsync("WITH updated AS (UPDATE api_keys SET daily_token_budget = 120 WHERE id = $1 RETURNING 1) SELECT count(*) FROM updated", keyId);
+        var first = await _worker.CreateJobAsync(WorkerHarness.ChatInput("within budget"), keyId: keyId.ToString());
+        var second = await _worker.CreateJobAsync(WorkerHarness.ChatInput("over budget"), keyId: keyId.ToString());
+
+        // With no max_tokens the worst case is the prompt plus gpt-4o-mini's 16 384 output tokens, far over
+        // 120: the job is refused before any provider call, and nothing is charged.
+        await _worker.ChatJob(enforceLimits: true).RunAsync(first, await _worker.DispatchIdAsync(first), CancellationToken.None);
+        var refused = (await _worker.Store.GetAsync(first, CancellationToken.None))!;
+
+        Assert.Equal(JobStatus.Failed, refused.Status);
+        Assert.Equal("insufficient_quota", refused.Error!.Value.GetProperty("code").GetString());
+        Assert.Equal(0, await _worker.CountAsync(LedgerRows, first));
+
+        await _worker.CountAsync("WITH updated AS (UPDATE api_keys SET daily_token_budget = 100000 WHERE id = $1 RETURNING 1) SELECT count(*) FROM updated", keyId);
+        await _worker.ChatJob(enforceLimits: true).RunAsync(second, await _worker.DispatchIdAsync(second), CancellationToken.None);
+        var admitted = (await _worker.Store.GetAsync(second, CancellationToken.None))!;
+        var spent = (long)await _worker.Redis.GetDatabase().HashGetAsync($"aspirellm:budget:key:{keyId:N}:tokens:d:{DateTime.UtcNow:yyyyMMdd}", "spent");
+
+        Assert.Equal(JobStatus.Completed, admitted.Status);
+        Assert.InRange(spent, 5, 60); // the real usage, not the worst case reserved
+    }
+
+    [Fact]
     public async Task Concurrent_deliveries_charge_once()
     {
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("race me"));

@@ -1,6 +1,7 @@
 extern alias worker;
 using System.Text.Json;
 using AspireLlm.Orchestration;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Hashing;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Jobs.Events;
@@ -44,11 +45,17 @@ public sealed class WorkerHarness : IAsyncDisposable
     public static async Task<WorkerHarness> CreateAsync(LocalInfrastructure infrastructure) =>
         new(NpgsqlDataSource.Create(infrastructure.DatabaseConnectionString), await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString));
 
-    internal ChatCompletionJob ChatJob(SimulatorOptions? simulator = null, int timeoutSeconds = 60) =>
-        new(Execution(), Reporter(), Catalog(simulator), Options.Create(new WorkerOptions { ChatTimeoutSeconds = timeoutSeconds }), TimeProvider.System);
+    internal ChatCompletionJob ChatJob(SimulatorOptions? simulator = null, int timeoutSeconds = 60, bool enforceLimits = false) =>
+        new(Execution(), Reporter(), Catalog(simulator, enforceLimits ? Admission() : null), new AdmissionSubjects(DataSource),
+            Options.Create(new WorkerOptions { ChatTimeoutSeconds = timeoutSeconds }), TimeProvider.System);
+
+    /// <summary>The Redis rate limits and budgets the Worker enforces on jobs.</summary>
+    private RedisModelAdmission Admission() => new(
+        Redis, Options.Create(new AdmissionOptions()), TimeProvider.System, NullLogger<RedisModelAdmission>.Instance,
+        new TestMeterFactory());
 
     internal BatchJob BatchJob(SimulatorOptions? simulator = null) =>
-        new(Execution(), Reporter(), Store, Catalog(simulator), Options.Create(new WorkerOptions()), TimeProvider.System);
+        new(Execution(), Reporter(), Store, Catalog(simulator), new AdmissionSubjects(DataSource), Options.Create(new WorkerOptions()), TimeProvider.System);
 
     /// <summary>Creates a job row (and an API key for it) as the Api would.</summary>
     public async Task<Guid> CreateJobAsync(object input, string kind = JobKinds.ChatCompletion, string? webhookUrl = null,
@@ -114,10 +121,10 @@ public sealed class WorkerHarness : IAsyncDisposable
 
     private JobExecution Execution() => new(Store, Reporter(), Running, TimeProvider.System, NullLogger<JobExecution>.Instance);
 
-    private static ModelCatalog Catalog(SimulatorOptions? simulator)
+    private static ModelCatalog Catalog(SimulatorOptions? simulator, RedisModelAdmission? admission = null)
     {
         var options = OrchestrationOptions.Simulated();
         options.Simulator = simulator ?? options.Simulator;
-        return TestPipelines.Catalog(options);
+        return TestPipelines.Catalog(options, admission: admission);
     }
 }

@@ -1,4 +1,4 @@
-namespace AspireLlm.Api.Admission;
+namespace AspireLlm.Orchestration.Admission;
 
 /// <summary>
 /// The Lua scripts that check and take every limit of one call in a single atomic step, so that any

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Threading.RateLimiting;
-using AspireLlm.Orchestration.Admission;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace AspireLlm.Api.Admission;
+namespace AspireLlm.Orchestration.Admission;
 
 /// <summary>
 /// Rate limits and budgets for model calls, enforced in Redis by one atomic script per call (see
@@ -20,12 +20,12 @@ public sealed partial class RedisModelAdmission(
     IMeterFactory meterFactory) : IModelAdmission
 {
     private readonly ConcurrentDictionary<string, FixedWindowRateLimiter> _localLimiters = new(StringComparer.Ordinal);
-    private readonly Counter<long> _degraded = meterFactory.Create("AspireLlm.Api").CreateCounter<long>(
+    private readonly Counter<long> _degraded = meterFactory.Create(Telemetry.OrchestrationTelemetry.SourceName).CreateCounter<long>(
         "aspirellm.admission.redis_unavailable", "{call}", "Calls admitted or refused without Redis, by the configured choice.");
 
     public async ValueTask<IAdmissionLease> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
-        if (request.Principal is not GatewayCaller caller)
+        if (request.Principal is not AdmissionSubject caller)
         {
             return NoModelAdmission.Instance;
         }
@@ -94,7 +94,7 @@ public sealed partial class RedisModelAdmission(
             budget.ResetsIn, AdmissionRefusal.BudgetExhausted);
     }
 
-    private static void Snapshot(GatewayCaller caller, AdmissionPlan plan, long[] counts, DateTimeOffset now)
+    private static void Snapshot(AdmissionSubject caller, AdmissionPlan plan, long[] counts, DateTimeOffset now)
     {
         var reset = plan.WindowEnds - now;
         for (var i = 0; i < plan.Counters.Count; i++)

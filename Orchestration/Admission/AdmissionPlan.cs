@@ -1,7 +1,6 @@
 using System.Globalization;
-using AspireLlm.Orchestration.Admission;
 
-namespace AspireLlm.Api.Admission;
+namespace AspireLlm.Orchestration.Admission;
 
 /// <summary>Every limit one call must pass, with the Redis key that counts it and what the call takes from it.</summary>
 internal sealed class AdmissionPlan
@@ -21,9 +20,8 @@ internal sealed class AdmissionPlan
 
     public bool IsEmpty => Counters.Count == 0 && Budgets.Count == 0;
 
-    public static AdmissionPlan For(GatewayCaller caller, AdmissionRequest request, DateTimeOffset now)
+    public static AdmissionPlan For(AdmissionSubject caller, AdmissionRequest request, DateTimeOffset now)
     {
-        var key = caller.Key;
         var minute = now.ToUnixTimeSeconds() / 60;
         var plan = new AdmissionPlan
         {
@@ -32,22 +30,22 @@ internal sealed class AdmissionPlan
             WindowEnds = DateTimeOffset.FromUnixTimeSeconds((minute + 1) * 60),
         };
 
-        var keyScope = $"aspirellm:rl:key:{key.Id:N}";
-        var tenantScope = $"aspirellm:rl:tenant:{key.TenantId}";
-        plan.AddCounter(LimitKind.Requests, "this key's requests per minute", $"{keyScope}:req:{minute}", key.Limits.RequestsPerMinute, 1);
-        plan.AddCounter(LimitKind.Tokens, "this key's tokens per minute", $"{keyScope}:tok:{minute}", key.Limits.TokensPerMinute, plan.EstimatedTokens);
-        plan.AddCounter(LimitKind.Requests, "the tenant's requests per minute", $"{tenantScope}:req:{minute}", key.TenantLimits.RequestsPerMinute, 1);
-        plan.AddCounter(LimitKind.Tokens, "the tenant's tokens per minute", $"{tenantScope}:tok:{minute}", key.TenantLimits.TokensPerMinute, plan.EstimatedTokens);
+        var keyScope = $"aspirellm:rl:key:{caller.KeyId:N}";
+        var tenantScope = $"aspirellm:rl:tenant:{caller.TenantId}";
+        plan.AddCounter(LimitKind.Requests, "this key's requests per minute", $"{keyScope}:req:{minute}", caller.Limits.RequestsPerMinute, 1);
+        plan.AddCounter(LimitKind.Tokens, "this key's tokens per minute", $"{keyScope}:tok:{minute}", caller.Limits.TokensPerMinute, plan.EstimatedTokens);
+        plan.AddCounter(LimitKind.Requests, "the tenant's requests per minute", $"{tenantScope}:req:{minute}", caller.TenantLimits.RequestsPerMinute, 1);
+        plan.AddCounter(LimitKind.Tokens, "the tenant's tokens per minute", $"{tenantScope}:tok:{minute}", caller.TenantLimits.TokensPerMinute, plan.EstimatedTokens);
 
         var day = now.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         var month = now.UtcDateTime.ToString("yyyyMM", CultureInfo.InvariantCulture);
         var dayEnds = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
         var monthEnds = new DateTimeOffset(new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1), TimeSpan.Zero);
-        var budgetScope = $"aspirellm:budget:key:{key.Id:N}";
-        plan.AddBudget(false, "daily token budget", $"{budgetScope}:tokens:d:{day}", key.Limits.DailyTokenBudget, plan.EstimatedTokens, dayEnds - now);
-        plan.AddBudget(false, "monthly token budget", $"{budgetScope}:tokens:m:{month}", key.Limits.MonthlyTokenBudget, plan.EstimatedTokens, monthEnds - now);
-        plan.AddBudget(true, "daily cost budget", $"{budgetScope}:cost:d:{day}", Units(key.Limits.DailyCostBudget), plan.ReservedCostUnits, dayEnds - now);
-        plan.AddBudget(true, "monthly cost budget", $"{budgetScope}:cost:m:{month}", Units(key.Limits.MonthlyCostBudget), plan.ReservedCostUnits, monthEnds - now);
+        var budgetScope = $"aspirellm:budget:key:{caller.KeyId:N}";
+        plan.AddBudget(false, "daily token budget", $"{budgetScope}:tokens:d:{day}", caller.Limits.DailyTokenBudget, plan.EstimatedTokens, dayEnds - now);
+        plan.AddBudget(false, "monthly token budget", $"{budgetScope}:tokens:m:{month}", caller.Limits.MonthlyTokenBudget, plan.EstimatedTokens, monthEnds - now);
+        plan.AddBudget(true, "daily cost budget", $"{budgetScope}:cost:d:{day}", Units(caller.Limits.DailyCostBudget), plan.ReservedCostUnits, dayEnds - now);
+        plan.AddBudget(true, "monthly cost budget", $"{budgetScope}:cost:m:{month}", Units(caller.Limits.MonthlyCostBudget), plan.ReservedCostUnits, monthEnds - now);
         return plan;
     }
 

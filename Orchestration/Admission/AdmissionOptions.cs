@@ -1,9 +1,9 @@
-namespace AspireLlm.Api.Admission;
+namespace AspireLlm.Orchestration.Admission;
 
 /// <summary>What to do when Redis, which holds the shared counters, cannot be reached; per kind of limit.</summary>
 public sealed class AdmissionOptions
 {
-    public const string SectionName = "Gateway:Admission";
+    public const string SectionName = "Admission";
 
     public WhenRedisIsDown RateLimits { get; set; } = WhenRedisIsDown.FailOpen;
 

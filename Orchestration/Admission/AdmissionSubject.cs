@@ -1,0 +1,45 @@
+namespace AspireLlm.Orchestration.Admission;
+
+/// <summary>
+/// Who a model call is charged to, as admission sees it: the API key, its limits and its tenant's.
+/// Hosts put it in <see cref="Pipeline.ModelCallContext.Principal"/>; admission leaves the state of the
+/// per-minute limits here for the response's rate-limit headers.
+/// </summary>
+public sealed class AdmissionSubject(Guid keyId, string tenantId, KeyLimits limits, TenantLimits tenantLimits)
+{
+    public Guid KeyId { get; } = keyId;
+
+    public string TenantId { get; } = tenantId;
+
+    public KeyLimits Limits { get; } = limits;
+
+    public TenantLimits TenantLimits { get; } = tenantLimits;
+
+    public RateLimitSnapshot? Requests { get; set; }
+
+    public RateLimitSnapshot? Tokens { get; set; }
+}
+
+/// <summary>One per-minute limit after this call was admitted: OpenAI's x-ratelimit-* values.</summary>
+public sealed record RateLimitSnapshot(long Limit, long Remaining, TimeSpan Reset);
+
+/// <summary>What one key may do; null means no limit of that kind.</summary>
+public sealed record KeyLimits(
+    IReadOnlyList<string>? AllowedModels = null,
+    int? RequestsPerMinute = null,
+    int? TokensPerMinute = null,
+    long? DailyTokenBudget = null,
+    long? MonthlyTokenBudget = null,
+    decimal? DailyCostBudget = null,
+    decimal? MonthlyCostBudget = null)
+{
+    public static KeyLimits None { get; } = new();
+
+    public bool Allows(string alias) => AllowedModels is null || AllowedModels.Contains(alias, StringComparer.Ordinal);
+}
+
+/// <summary>Rate limits across all of a tenant's keys.</summary>
+public sealed record TenantLimits(int? RequestsPerMinute = null, int? TokensPerMinute = null)
+{
+    public static TenantLimits None { get; } = new();
+}

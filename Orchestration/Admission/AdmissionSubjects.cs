@@ -1,0 +1,33 @@
+using Npgsql;
+
+namespace AspireLlm.Orchestration.Admission;
+
+/// <summary>
+/// Reads an API key's limits (and its tenant's) for calls made on its behalf outside a request, such
+/// as the Worker's jobs: a job accepted with a key is charged to that key's limits and budgets.
+/// </summary>
+public sealed class AdmissionSubjects(NpgsqlDataSource dataSource)
+{
+    /// <summary>The key's subject; one without limits if the key row is gone.</summary>
+    public async Task<AdmissionSubject> ForKeyAsync(Guid keyId, string tenantId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT k.allowed_models, k.requests_per_minute, k.tokens_per_minute, k.daily_token_budget, k.monthly_token_budget,
+                   k.daily_cost_budget, k.monthly_cost_budget, t.requests_per_minute, t.tokens_per_minute
+            FROM api_keys k LEFT JOIN tenant_limits t ON t.tenant_id = k.tenant_id
+            WHERE k.id = $1
+            """);
+        command.Parameters.AddWithValue(keyId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return new AdmissionSubject(keyId, tenantId, KeyLimits.None, TenantLimits.None);
+        }
+
+        T? Nullable<T>(int ordinal) where T : struct => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<T>(ordinal);
+        return new AdmissionSubject(keyId, tenantId,
+            new KeyLimits(reader.IsDBNull(0) ? null : reader.GetFieldValue<string[]>(0),
+                Nullable<int>(1), Nullable<int>(2), Nullable<long>(3), Nullable<long>(4), Nullable<decimal>(5), Nullable<decimal>(6)),
+            new TenantLimits(Nullable<int>(7), Nullable<int>(8)));
+    }
+}
