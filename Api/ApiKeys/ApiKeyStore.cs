@@ -15,7 +15,8 @@ namespace AspireLlm.Api.ApiKeys;
 public sealed partial class ApiKeyStore(
     NpgsqlDataSource dataSource, IMemoryCache cache, TimeProvider timeProvider, IOptions<AdminOptions> admin, KeyCacheEpoch epoch)
 {
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
+    /// <summary>Only a bound for when Redis cannot announce changes; normally the epoch retires entries first.</summary>
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
 
     private const string Columns = """
         k.id, k.tenant_id, k.name, k.prefix, k.is_admin, k.revoked_at, k.allowed_models, k.requests_per_minute, k.tokens_per_minute,

@@ -87,8 +87,11 @@ public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMu
             await touch.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        // Read back under the lock, so the cache gets exactly what was committed; a reader holding
+        // older rows only ever fills an empty cache (SET NX), so it cannot overwrite these.
+        var fresh = await ReadDatabaseAsync(id, connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await redis.GetDatabase().KeyDeleteAsync(CacheKey(id));
+        await CacheAsync(id, fresh, overwrite: true);
     }
 
     private static string CacheKey(Guid id) => $"aspirellm:conversation:{id:N}";
@@ -100,7 +103,7 @@ public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMu
             var value = await redis.GetDatabase().StringGetAsync(CacheKey(id));
             return value.IsNull ? null : JsonSerializer.Deserialize<StoredConversation>(value.ToString());
         }
-        catch (RedisException)
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
             return null; // the database has it all
         }
@@ -108,11 +111,37 @@ public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMu
 
     private async Task<StoredConversation?> ReadDatabaseAsync(Guid id, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var stored = await ReadDatabaseAsync(id, connection, null, cancellationToken);
+        await CacheAsync(id, stored, overwrite: false);
+        return stored;
+    }
+
+    private async Task CacheAsync(Guid id, StoredConversation? stored, bool overwrite)
+    {
+        if (stored is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await redis.GetDatabase().StringSetAsync(CacheKey(id), JsonSerializer.Serialize(stored), CacheFor, overwrite ? When.Always : When.NotExists);
+        }
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        {
+            // Served from the database, this time and until Redis is back.
+        }
+    }
+
+    private static async Task<StoredConversation?> ReadDatabaseAsync(
+        Guid id, NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
             SELECT c.tenant_id, c.model, c.created_at, m.seq, m.role, m.content
             FROM conversations c LEFT JOIN conversation_messages m ON m.conversation_id = c.id
             WHERE c.id = $1 ORDER BY m.seq
-            """);
+            """, connection, transaction);
         command.Parameters.AddWithValue(id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         StoredConversation? stored = null;
@@ -122,18 +151,6 @@ public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMu
             if (!reader.IsDBNull(3))
             {
                 stored.Rows.Add(new StoredRow(reader.GetInt32(3), reader.GetString(4), reader.GetFieldValue<byte[]>(5)));
-            }
-        }
-
-        if (stored is not null)
-        {
-            try
-            {
-                await redis.GetDatabase().StringSetAsync(CacheKey(id), JsonSerializer.Serialize(stored), CacheFor);
-            }
-            catch (RedisException)
-            {
-                // Served from the database this time, and next time too until Redis is back.
             }
         }
 

@@ -78,6 +78,17 @@ public static class ConversationsEndpoints
             return;
         }
 
+        // The key may have been restricted, or the alias retired, since the conversation began.
+        var refusal = !models.IsKnown(conversation.Model) ? OpenAiError.ModelNotFound(conversation.Model)
+            : !key.Limits.Allows(conversation.Model)
+                ? new OpenAiError(StatusCodes.Status403Forbidden, $"This API key may not use the model '{conversation.Model}'.", "permission_error", "model", "model_not_allowed")
+                : null;
+        if (refusal is not null)
+        {
+            await ChatCompletionsEndpoint.Write(http, refusal);
+            return;
+        }
+
         if (body["content"] is not JsonValue contentValue || !contentValue.TryGetValue<string>(out var content) || content.Length == 0)
         {
             await ChatCompletionsEndpoint.Write(http, OpenAiError.Invalid("'content' is required and must be a non-empty string.", "content"));
@@ -88,7 +99,10 @@ public static class ConversationsEndpoints
         // (stream, temperature, max_tokens, ...) is validated as the chat endpoint validates it.
         body.Remove("content");
         var messages = new JsonArray();
-        foreach (var message in conversation.Messages.TakeLast(conversationOptions.Value.MaxHistoryMessages))
+        // The system message always goes, then the newest of the rest.
+        var system = conversation.Messages.Where(message => message.Role == "system");
+        var rest = conversation.Messages.Where(message => message.Role != "system").TakeLast(conversationOptions.Value.MaxHistoryMessages);
+        foreach (var message in system.Concat(rest))
         {
             messages.Add(new JsonObject { ["role"] = message.Role, ["content"] = message.Content });
         }

@@ -55,20 +55,28 @@ public static class ChatCompletionsEndpoint
                     return;
                 }
 
-                claim = await idempotency.ClaimAsync(key.Id, idempotencyKey, CanonicalJson.Hash(document.RootElement));
+                claim = await idempotency.ClaimAsync(
+                    key.Id, idempotencyKey, CanonicalJson.Hash(document.RootElement), TimeSpan.FromSeconds(options.Value.SyncTimeoutSeconds + 30));
                 if (await AnswerRepeatAsync(http, claim))
                 {
                     return;
                 }
             }
 
-            var outcome = await CompleteAsync(http, models, key, request!, options.Value, timeProvider);
-
-            if (claim is not null)
+            CompletionResponder.Answer? outcome = null;
+            try
             {
-                await (outcome is { } answer
-                    ? idempotency.CompleteAsync(claim, answer.Status, answer.Body, request!.Stream)
-                    : idempotency.ReleaseAsync(claim));
+                outcome = await CompleteAsync(http, models, key, request!, options.Value, timeProvider);
+            }
+            finally
+            {
+                if (claim is not null)
+                {
+                    // Not the request's token: the claim must be settled even when the client has gone.
+                    await (outcome is { } answer
+                        ? idempotency.CompleteAsync(claim, answer.Status, answer.Body, request!.Stream)
+                        : idempotency.ReleaseAsync(claim));
+                }
             }
         }
     }

@@ -16,52 +16,54 @@ public sealed class ChatIdempotency(IConnectionMultiplexer redis)
 {
     public static readonly TimeSpan Keep = TimeSpan.FromHours(24);
 
-    /// <summary>How long a claim outlives a replica that died holding it.</summary>
-    private static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(2);
+    /// <summary>Replaces the claim only if it is still ours: a claim that expired may belong to another request now.</summary>
+    private const string IfStillOurs = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+        return 1
+        """;
 
-    public async Task<IdempotencyClaim> ClaimAsync(Guid apiKeyId, string idempotencyKey, byte[] requestHash)
+    /// <param name="claimFor">How long the claim holds: longer than the request may run, so a repeat meanwhile gets 409.</param>
+    public async Task<IdempotencyClaim> ClaimAsync(Guid apiKeyId, string idempotencyKey, byte[] requestHash, TimeSpan claimFor)
     {
         var key = (RedisKey)$"aspirellm:idem:chat:{apiKeyId:N}:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(idempotencyKey)))}";
         var hash = Convert.ToHexStringLower(requestHash);
         var database = redis.GetDatabase();
-        var running = JsonSerializer.Serialize(new StoredAnswer(hash, null, null, null));
-        if (await database.StringSetAsync(key, running, ClaimFor, When.NotExists))
+        // The owner id makes each claim's value unique, so completing or releasing can tell it is still ours.
+        var running = JsonSerializer.Serialize(new StoredAnswer(hash, null, null, null, Guid.NewGuid()));
+        if (await database.StringSetAsync(key, running, claimFor, When.NotExists))
         {
-            return new IdempotencyClaim(IdempotencyState.First, key, hash, null);
+            return new IdempotencyClaim(IdempotencyState.First, key, hash, null, running);
         }
 
         var existing = await database.StringGetAsync(key);
         if (existing.IsNull)
         {
             // Expired between the two calls: try once more.
-            return await database.StringSetAsync(key, running, ClaimFor, When.NotExists)
-                ? new IdempotencyClaim(IdempotencyState.First, key, hash, null)
-                : new IdempotencyClaim(IdempotencyState.InProgress, key, hash, null);
+            return await database.StringSetAsync(key, running, claimFor, When.NotExists)
+                ? new IdempotencyClaim(IdempotencyState.First, key, hash, null, running)
+                : new IdempotencyClaim(IdempotencyState.InProgress, key, hash, null, null);
         }
 
         var stored = JsonSerializer.Deserialize<StoredAnswer>(existing.ToString())!;
-        return stored.Hash != hash ? new IdempotencyClaim(IdempotencyState.Mismatch, key, hash, null)
-            : stored.Status is null ? new IdempotencyClaim(IdempotencyState.InProgress, key, hash, null)
-            : new IdempotencyClaim(IdempotencyState.Replay, key, hash, stored);
+        return stored.Hash != hash ? new IdempotencyClaim(IdempotencyState.Mismatch, key, hash, null, null)
+            : stored.Status is null ? new IdempotencyClaim(IdempotencyState.InProgress, key, hash, null, null)
+            : new IdempotencyClaim(IdempotencyState.Replay, key, hash, stored, null);
     }
 
     /// <summary>Keeps the answer for replays, or frees the key when the failure deserves a real retry.</summary>
-    public async Task CompleteAsync(IdempotencyClaim claim, int status, string body, bool streamed)
-    {
-        var database = redis.GetDatabase();
-        if (status == StatusCodes.Status429TooManyRequests || status >= 500)
-        {
-            await database.KeyDeleteAsync(claim.Key);
-            return;
-        }
+    public Task CompleteAsync(IdempotencyClaim claim, int status, string body, bool streamed) =>
+        status == StatusCodes.Status429TooManyRequests || status >= 500
+            ? ReleaseAsync(claim)
+            : ReplaceIfOursAsync(claim, JsonSerializer.Serialize(new StoredAnswer(claim.Hash, status, body, streamed, null)));
 
-        await database.StringSetAsync(claim.Key, JsonSerializer.Serialize(new StoredAnswer(claim.Hash, status, body, streamed)), Keep);
-    }
+    /// <summary>The first request ended without an answer (the client went away, or it failed): the key is free again.</summary>
+    public Task ReleaseAsync(IdempotencyClaim claim) => ReplaceIfOursAsync(claim, "");
 
-    /// <summary>The first request ended without an answer (the client went away): the key is free again.</summary>
-    public Task ReleaseAsync(IdempotencyClaim claim) => redis.GetDatabase().KeyDeleteAsync(claim.Key);
+    private Task ReplaceIfOursAsync(IdempotencyClaim claim, string value) =>
+        redis.GetDatabase().ScriptEvaluateAsync(IfStillOurs, [claim.Key], [claim.Claimed, value, (long)Keep.TotalMilliseconds]);
 
-    public sealed record StoredAnswer(string Hash, int? Status, string? Body, bool? Streamed);
+    public sealed record StoredAnswer(string Hash, int? Status, string? Body, bool? Streamed, Guid? Owner);
 }
 
 public enum IdempotencyState
@@ -72,4 +74,5 @@ public enum IdempotencyState
     Mismatch,
 }
 
-public sealed record IdempotencyClaim(IdempotencyState State, RedisKey Key, string Hash, ChatIdempotency.StoredAnswer? Stored);
+/// <param name="Claimed">The value this request wrote when it claimed the key; null when it did not.</param>
+public sealed record IdempotencyClaim(IdempotencyState State, RedisKey Key, string Hash, ChatIdempotency.StoredAnswer? Stored, string? Claimed);

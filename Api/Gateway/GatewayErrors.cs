@@ -19,7 +19,7 @@ public static class GatewayErrors
         ModelAdmissionException e =>
             (new OpenAiError(StatusCodes.Status429TooManyRequests, e.Message, "rate_limit_error", null, "rate_limit_exceeded"), e.RetryAfter),
         ModelUnavailableException e =>
-            (new OpenAiError(StatusCodes.Status503ServiceUnavailable, e.Message, "service_unavailable", null, "model_unavailable"), e.RetryAfter),
+            (new OpenAiError(StatusCodes.Status503ServiceUnavailable, e.PublicMessage, "service_unavailable", null, "model_unavailable"), e.RetryAfter),
         PromptTooLargeException e =>
             (OpenAiError.Invalid(e.Message, "messages", "context_length_exceeded"), null),
         ProviderHttpException { Status: HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity } e =>

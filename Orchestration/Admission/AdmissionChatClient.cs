@@ -52,10 +52,16 @@ public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IMo
     private AdmissionRequest Estimate(IReadOnlyList<ChatMessage> messages, ChatOptions options, ModelCallContext context)
     {
         var deployments = route.Deployments.ToList();
-        var maxOutput = options.MaxOutputTokens ?? deployments.Max(d => d.Options.MaxOutputTokens);
-        var prompt = tokens.CountPrompt(messages, deployments[0].Encoding);
+        // Deployments clamp output to their own maximum, so no call can produce more than the largest of those.
+        var deploymentMax = deployments.Max(d => d.Options.MaxOutputTokens);
+        var maxOutput = Math.Min(options.MaxOutputTokens ?? deploymentMax, deploymentMax);
+        var prompt = tokens.CountRequest(messages, options, deployments[0].Encoding);
         var worstCost = deployments.Max(d => d.Price.CostOf(prompt, Math.Min(maxOutput, d.Options.MaxOutputTokens)));
-        return new AdmissionRequest(context.Tenant, route.Alias, prompt, maxOutput, worstCost, context.Principal);
+
+        // A structured-output answer may need a repair call: the prompt again (plus the first answer), and another answer.
+        return options.ResponseFormat is ChatResponseFormatJson
+            ? new AdmissionRequest(context.Tenant, route.Alias, 2 * prompt + maxOutput, maxOutput, 2 * worstCost + deployments.Max(d => d.Price.CostOf(maxOutput, 0)), context.Principal)
+            : new AdmissionRequest(context.Tenant, route.Alias, prompt, maxOutput, worstCost, context.Principal);
     }
 
     private static async ValueTask SettleAsync(IAdmissionLease lease, ModelCallContext context)

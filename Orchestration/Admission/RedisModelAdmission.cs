@@ -132,6 +132,13 @@ public sealed partial class RedisModelAdmission(
 
         foreach (var counter in plan.Counters)
         {
+            if (counter.Amount > counter.Limit)
+            {
+                throw new ModelAdmissionException(
+                    $"This request alone needs {counter.Amount} tokens, more than {counter.Name} ({counter.Limit}); lower max_tokens.",
+                    TimeSpan.FromSeconds(60), AdmissionRefusal.RateLimited);
+            }
+
             // Windows are named by their minute, so a limiter per counter key is a limiter per window.
             var limiter = _localLimiters.GetOrAdd(counter.Key, _ => new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions
             {

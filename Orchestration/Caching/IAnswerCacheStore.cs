@@ -26,7 +26,7 @@ public sealed class RedisAnswerCacheStore(IConnectionMultiplexer redis, ILogger 
             var value = await redis.GetDatabase().StringGetAsync(key);
             return value.IsNull ? null : (byte[]?)value;
         }
-        catch (Exception exception) when (exception is RedisException or ObjectDisposedException)
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException or ObjectDisposedException)
         {
             logger.CacheUnavailable(exception.GetType().Name);
             return null;
@@ -39,7 +39,7 @@ public sealed class RedisAnswerCacheStore(IConnectionMultiplexer redis, ILogger 
         {
             redis.GetDatabase().StringSet(key, value, timeToLive, flags: CommandFlags.FireAndForget);
         }
-        catch (Exception exception) when (exception is RedisException or ObjectDisposedException)
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException or ObjectDisposedException)
         {
             logger.CacheUnavailable(exception.GetType().Name);
         }

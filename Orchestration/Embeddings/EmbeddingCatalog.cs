@@ -26,11 +26,15 @@ public sealed class EmbeddingCatalog
 {
     private readonly Dictionary<string, EmbeddingDeployment[]> _aliases;
     private readonly TokenCounter _tokens = TokenCounter.Shared;
+    private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _deadline;
 
     public EmbeddingCatalog(IOptions<OrchestrationOptions> options, IConfiguration configuration, TimeProvider timeProvider,
         OrchestrationTelemetry telemetry, ILoggerFactory loggerFactory)
     {
         var settings = options.Value;
+        _timeProvider = timeProvider;
+        _deadline = settings.Resilience.DefaultDeadline;
         var providers = new ProviderClientFactory(configuration, settings.Simulator, timeProvider);
         var logger = loggerFactory.CreateLogger<EmbeddingCatalog>();
         var built = new Dictionary<string, EmbeddingDeployment>(StringComparer.Ordinal);
@@ -55,25 +59,58 @@ public sealed class EmbeddingCatalog
     public async Task<(GeneratedEmbeddings<Embedding<float>> Embeddings, EmbeddingDeployment Deployment, decimal Cost)> GenerateAsync(
         string alias, IReadOnlyList<string> inputs, int? dimensions, CancellationToken cancellationToken)
     {
-        Exception? last = null;
+        var failures = new List<string>();
+        var deadline = _timeProvider.GetUtcNow() + _deadline;
+        using var deadlineSource = new CancellationTokenSource(_deadline, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineSource.Token);
         foreach (var deployment in _aliases[alias])
         {
             try
             {
                 var options = new EmbeddingGenerationOptions { ModelId = deployment.Options.Model, Dimensions = dimensions };
-                var embeddings = await deployment.Retry.ExecuteAsync(
-                    async token => await deployment.Generator.GenerateAsync(inputs, options, token), cancellationToken);
+                var context = ResilienceContextPool.Shared.Get(linked.Token);
+                context.Properties.Set(DeploymentRetry.Deadline, deadline);
+                GeneratedEmbeddings<Embedding<float>> embeddings;
+                try
+                {
+                    embeddings = await deployment.Retry.ExecuteAsync(
+                        static async (context, state) =>
+                        {
+                            // The same per-attempt timeout as chat calls: provider clients run without one of their own.
+                            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+                            attempt.CancelAfter(state.Deployment.Options.AttemptTimeout);
+                            try
+                            {
+                                return await state.Deployment.Generator.GenerateAsync(state.Inputs, state.Options, attempt.Token);
+                            }
+                            catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+                            {
+                                throw new AttemptTimeoutException(state.Deployment.Name, state.Deployment.Options.AttemptTimeout);
+                            }
+                        },
+                        context, (Deployment: deployment, Inputs: inputs, Options: options));
+                }
+                finally
+                {
+                    ResilienceContextPool.Shared.Return(context);
+                }
+
                 var tokens = embeddings.Usage?.InputTokenCount ?? CountTokens(inputs);
                 embeddings.Usage ??= new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens };
                 return (embeddings, deployment, deployment.Price.CostOf(tokens, 0));
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested
-                && FailureClassifier.Classify(exception) is not (FailureKind.BadRequest or FailureKind.Other))
+                && (deadlineSource.IsCancellationRequested || FailureClassifier.Classify(exception) is not (FailureKind.BadRequest or FailureKind.Other)))
             {
-                last = exception;
+                // Only the kind of failure travels on: provider messages can name hosts or echo key fragments.
+                failures.Add($"{deployment.Name}: {FailureClassifier.Classify(exception)}");
+                if (deadlineSource.IsCancellationRequested)
+                {
+                    break;
+                }
             }
         }
 
-        throw new Routing.ModelUnavailableException(alias, [$"{last?.GetType().Name}: {last?.Message}"], TimeSpan.FromSeconds(5));
+        throw new Routing.ModelUnavailableException(alias, failures, TimeSpan.FromSeconds(5));
     }
 }

@@ -262,7 +262,11 @@ public sealed class ModelDeployment
             timeout.CancelAfter(deployment.Options.AttemptTimeout);
             try
             {
-                return await enumerator.MoveNextAsync();
+                var more = await enumerator.MoveNextAsync();
+
+                // The wait for the next chunk is the provider's; the time our caller takes with this one is not.
+                timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                return more;
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
             {

@@ -63,7 +63,7 @@ public sealed class SharedBreakerBoard(IConnectionMultiplexer? redis, Orchestrat
         {
             await redis.GetSubscriber().UnsubscribeAsync(Channel, handler);
         }
-        catch (RedisException)
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
             // Stopping anyway; the connection's end drops the subscription.
         }
@@ -87,7 +87,7 @@ public sealed class SharedBreakerBoard(IConnectionMultiplexer? redis, Orchestrat
         {
             await redis!.GetSubscriber().SubscribeAsync(Channel, handler);
         }
-        catch (RedisException exception)
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
             // The poll below still shares state once Redis is back; the subscription is retried on the next start.
             Unavailable(exception);
@@ -116,7 +116,7 @@ public sealed class SharedBreakerBoard(IConnectionMultiplexer? redis, Orchestrat
                 database.Publish(Channel, $"close|0|{_replica}|{transition.Deployment}", CommandFlags.FireAndForget);
             }
         }
-        catch (RedisException exception)
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
             Unavailable(exception);
         }
@@ -158,7 +158,7 @@ public sealed class SharedBreakerBoard(IConnectionMultiplexer? redis, Orchestrat
 
             _redisDown = false;
         }
-        catch (RedisException exception)
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
             Unavailable(exception);
         }

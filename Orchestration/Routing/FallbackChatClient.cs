@@ -122,7 +122,12 @@ public sealed class FallbackChatClient(
             catch (Exception exception) when (call.ShouldFallBack(deployment, exception))
             {
             }
-            catch (OperationCanceledException) when (call.DeadlinePassed && !call.CallerCancelled)
+            catch (OperationCanceledException) when (call.CallerCancelled)
+            {
+                RecordAbandoned(deployment, context, call.PromptTokens(deployment));
+                throw;
+            }
+            catch (Exception) when (call.DeadlinePassed && !call.CallerCancelled)
             {
                 throw call.Unavailable();
             }
@@ -143,6 +148,10 @@ public sealed class FallbackChatClient(
         (response.AdditionalProperties ??= [])[DeploymentProperty] = deployment.Name;
         response.AdditionalProperties[CostProperty] = cost;
     }
+
+    /// <summary>The caller left while the provider had the request: its prompt is billed all the same.</summary>
+    private void RecordAbandoned(ModelDeployment deployment, ModelCallContext context, int promptTokens) =>
+        Record(deployment, context, promptTokens, 0, deployment.Price.CostOf(promptTokens, 0), partial: true);
 
     private void Record(ModelDeployment deployment, ModelCallContext context, long input, long output, decimal cost, bool partial)
     {
@@ -191,6 +200,7 @@ public sealed class FallbackChatClient(
         private readonly CancellationTokenSource _linked;
         private readonly List<string> _attempts = [];
         private readonly int _requestedOutput;
+        private readonly ChatOptions _options;
         private int? _o200k, _cl100k;
         private TimeSpan? _retryHint;
         private int _contextSkips;
@@ -208,6 +218,7 @@ public sealed class FallbackChatClient(
             _deadline = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, owner._timeProvider);
             _linked = CancellationTokenSource.CreateLinkedTokenSource(callerToken, _deadline.Token);
             _requestedOutput = options.MaxOutputTokens ?? 0;
+            _options = options;
         }
 
         public DateTimeOffset Deadline { get; }
@@ -252,8 +263,8 @@ public sealed class FallbackChatClient(
         }
 
         public int PromptTokens(ModelDeployment deployment) => deployment.Encoding == TokenEncoding.Cl100k
-            ? _cl100k ??= _owner._tokens.CountPrompt(_messages, TokenEncoding.Cl100k)
-            : _o200k ??= _owner._tokens.CountPrompt(_messages, TokenEncoding.O200k);
+            ? _cl100k ??= _owner._tokens.CountRequest(_messages, _options, TokenEncoding.Cl100k)
+            : _o200k ??= _owner._tokens.CountRequest(_messages, _options, TokenEncoding.O200k);
 
         /// <summary>Opens a stream's first chunk; false (after recording why) when the next deployment should be tried.</summary>
         public async ValueTask<bool> TryOpenAsync(ModelDeployment deployment, IAsyncEnumerator<ChatResponseUpdate> stream)
@@ -268,6 +279,11 @@ public sealed class FallbackChatClient(
                 if (ShouldFallBack(deployment, exception))
                 {
                     return false;
+                }
+
+                if (CallerCancelled && exception is OperationCanceledException)
+                {
+                    _owner.RecordAbandoned(deployment, _context, PromptTokens(deployment));
                 }
 
                 if (DeadlinePassed && !CallerCancelled)

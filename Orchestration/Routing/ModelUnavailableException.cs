@@ -14,6 +14,10 @@ public sealed class ModelUnavailableException(string alias, IReadOnlyList<string
     public IReadOnlyList<string> Attempts { get; } = attempts;
 
     public TimeSpan RetryAfter { get; } = retryAfter;
+
+    /// <summary>What a client may be told: no deployment names, which are this deployment's own business.</summary>
+    public string PublicMessage { get; } =
+        $"Model '{alias}' is unavailable right now ({reason ?? "no deployment could answer"}). Retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.";
 }
 
 /// <summary>The prompt (plus the requested output) does not fit the context window of any deployment of the alias.</summary>

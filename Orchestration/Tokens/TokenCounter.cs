@@ -48,6 +48,38 @@ public sealed class TokenCounter
     public int CountText(string? text, TokenEncoding encoding) =>
         string.IsNullOrEmpty(text) ? 0 : Tokenizer(encoding).CountTokens(text);
 
+    // Providers bill an image by its size and detail; 1 000 tokens covers a high-detail 1024×1024
+    // image at OpenAI's rates, and is what an estimate must not undercount.
+    private const int TokensPerImage = 1_000;
+
+    /// <summary>
+    /// Prompt tokens of a whole request as the provider will count them, give or take a few: the
+    /// messages, and what the options add to the prompt (instructions, tool definitions, a JSON schema).
+    /// </summary>
+    public int CountRequest(IEnumerable<ChatMessage> messages, ChatOptions? options, TokenEncoding encoding)
+    {
+        var total = CountPrompt(messages, encoding);
+        if (options is null)
+        {
+            return total;
+        }
+
+        var tokenizer = Tokenizer(encoding);
+        total += options.Instructions is { } instructions ? tokenizer.CountTokens(instructions) : 0;
+        foreach (var tool in options.Tools ?? [])
+        {
+            total += tokenizer.CountTokens(tool.Name) + tokenizer.CountTokens(tool.Description ?? "")
+                + (tool is AIFunctionDeclaration function ? tokenizer.CountTokens(function.JsonSchema.GetRawText()) : 0);
+        }
+
+        if (options.ResponseFormat is ChatResponseFormatJson { Schema: { } schema })
+        {
+            total += tokenizer.CountTokens(schema.GetRawText());
+        }
+
+        return total;
+    }
+
     /// <summary>Prompt tokens of <paramref name="messages"/> as the provider will count them, give or take a few.</summary>
     public int CountPrompt(IEnumerable<ChatMessage> messages, TokenEncoding encoding)
     {
@@ -68,6 +100,8 @@ public sealed class TokenCounter
                     TextContent text => tokenizer.CountTokens(text.Text),
                     FunctionCallContent call => tokenizer.CountTokens(call.Name) + CountArguments(tokenizer, call.Arguments),
                     FunctionResultContent result => tokenizer.CountTokens(result.Result?.ToString() ?? ""),
+                    DataContent data when data.HasTopLevelMediaType("image") => TokensPerImage,
+                    UriContent uri when uri.HasTopLevelMediaType("image") => TokensPerImage,
                     _ => 0,
                 };
             }

@@ -35,7 +35,7 @@ internal static class TransientFaults
         {
             ModelAdmissionException { Refusal: AdmissionRefusal.BudgetExhausted } => ("insufficient_quota", exception.Message),
             ModelAdmissionException => ("rate_limit_exceeded", exception.Message),
-            ModelUnavailableException => ("model_unavailable", exception.Message),
+            ModelUnavailableException unavailable => ("model_unavailable", unavailable.PublicMessage),
             StreamInterruptedException => ("stream_interrupted", exception.Message),
             PromptTooLargeException => ("context_length_exceeded", exception.Message),
             StructuredOutputException => ("invalid_structured_output", exception.Message),

@@ -134,6 +134,25 @@ public sealed class RetryAndFallbackTests
     }
 
     [Fact]
+    public async Task A_caller_who_leaves_mid_call_is_still_charged_the_prompt()
+    {
+        var pipeline = new PipelineBuilder();
+        pipeline.Add("a", new ScriptedChatClient(Hang()));
+        var context = new ModelCallContext("tenant");
+        using var cancellation = new CancellationTokenSource();
+
+        var call = pipeline.Build().GetResponseAsync(Prompt, new ChatOptions().WithCallContext(context), cancellation.Token);
+        await Task.Delay(50);
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.True(context.UsageIsPartial);
+        Assert.True(context.InputTokens > 0);
+        Assert.Equal(0, context.OutputTokens);
+        Assert.True(context.Cost > 0);
+    }
+
+    [Fact]
     public async Task Usage_and_cost_come_back_with_the_answer_in_exact_decimals()
     {
         var pipeline = new PipelineBuilder();

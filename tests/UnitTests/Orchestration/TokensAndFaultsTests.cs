@@ -24,6 +24,24 @@ public sealed class TokensAndFaultsTests
     }
 
     [Fact]
+    public void A_request_counts_its_tools_schema_and_images_too()
+    {
+        var counter = TokenCounter.Shared;
+        ChatMessage[] messages = [new(ChatRole.User, [new TextContent("What is in this picture?"), new UriContent("https://example.com/cat.png", "image/png")])];
+        var options = new ChatOptions
+        {
+            Tools = [AIFunctionFactory.CreateDeclaration("lookup", "Looks things up", System.Text.Json.JsonDocument.Parse("""{"type":"object","properties":{"q":{"type":"string"}}}""").RootElement)],
+            ResponseFormat = ChatResponseFormat.ForJsonSchema(System.Text.Json.JsonDocument.Parse("""{"type":"object","properties":{"answer":{"type":"string"}}}""").RootElement),
+        };
+
+        var promptOnly = counter.CountPrompt(messages, TokenEncoding.O200k);
+        var whole = counter.CountRequest(messages, options, TokenEncoding.O200k);
+
+        Assert.True(promptOnly >= 1_000, "an image counts as a high-detail image");
+        Assert.InRange(whole - promptOnly, 20, 80);
+    }
+
+    [Fact]
     public void Prices_are_exact_decimals()
     {
         var price = new ModelPrice(InputPerMillion: 2.5m, OutputPerMillion: 10m);
