@@ -12,7 +12,7 @@ using AspireLlm.Tests.Shared.FakeProviders;
 // the same run, at 1, 16 and 64 connections (wrk). Plus time to first byte of a stream, both ways.
 var duration = TimeSpan.FromSeconds(Argument("--duration", 10));
 const string AdminKey = "bench-admin-key-0123456789abcdef";
-Console.WriteLine($"Gateway benchmark: wrk {duration.TotalSeconds:F0} s per row; Api pinned to core 1 of {Environment.ProcessorCount}; Release.");
+Console.WriteLine($"Gateway benchmark: wrk {duration.TotalSeconds:F0} s per row; Api pinned to core 1, everything else to core 0; Release.");
 
 await using var infrastructure = new LocalInfrastructure();
 await infrastructure.StartAsync();
