@@ -39,5 +39,13 @@ public sealed class DashboardTests(AppFixture fixture)
         var detail = await dashboard.GetStringAsync($"/jobs/{jobId}");
         Assert.Contains("Step log", detail);
         Assert.Contains("accepted", detail);
+
+        // Prerendered server-side, so the first response already holds what the Api returned.
+        var circuits = await dashboard.GetStringAsync("/circuits");
+        Assert.Contains("sim-gpt-4o-mini", circuits);
+        Assert.Contains("closed", circuits);
+
+        var keys = await dashboard.GetStringAsync("/keys");
+        Assert.Contains("bootstrap admin", keys);
     }
 }
