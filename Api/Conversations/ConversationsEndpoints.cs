@@ -35,8 +35,7 @@ public static class ConversationsEndpoints
         var system = body["system"] is JsonValue systemValue && systemValue.TryGetValue<string>(out var systemText) ? systemText : null;
         var error = !cipher.IsConfigured ? new OpenAiError(StatusCodes.Status503ServiceUnavailable, "Conversations are not configured on this deployment.", "service_unavailable")
             : model is null ? OpenAiError.Invalid("'model' is required and must be a string.", "model")
-            : !models.IsKnown(model) ? OpenAiError.ModelNotFound(model)
-            : !key.Limits.Allows(model) ? new OpenAiError(StatusCodes.Status403Forbidden, $"This API key may not use the model '{model}'.", "permission_error", "model", "model_not_allowed")
+            : OpenAiError.ForModel(model, models.IsKnown(model), key.Limits) is { } refusal ? refusal
             : body["system"] is not null and not JsonValue ? OpenAiError.Invalid("'system' must be a string.", "system")
             : null;
         if (error is not null)
@@ -79,11 +78,7 @@ public static class ConversationsEndpoints
         }
 
         // The key may have been restricted, or the alias retired, since the conversation began.
-        var refusal = !models.IsKnown(conversation.Model) ? OpenAiError.ModelNotFound(conversation.Model)
-            : !key.Limits.Allows(conversation.Model)
-                ? new OpenAiError(StatusCodes.Status403Forbidden, $"This API key may not use the model '{conversation.Model}'.", "permission_error", "model", "model_not_allowed")
-                : null;
-        if (refusal is not null)
+        if (OpenAiError.ForModel(conversation.Model, models.IsKnown(conversation.Model), key.Limits) is { } refusal)
         {
             await ChatCompletionsEndpoint.Write(http, refusal);
             return;

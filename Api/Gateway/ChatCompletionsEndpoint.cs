@@ -35,11 +35,7 @@ public static class ChatCompletionsEndpoint
         using (document)
         {
             var (request, error) = ChatCompletionParser.Parse(document.RootElement);
-            error ??= request is null ? null
-                : !models.IsKnown(request.Model) ? OpenAiError.ModelNotFound(request.Model)
-                : !key.Limits.Allows(request.Model)
-                    ? new OpenAiError(StatusCodes.Status403Forbidden, $"This API key may not use the model '{request.Model}'.", "permission_error", "model", "model_not_allowed")
-                    : null;
+            error ??= OpenAiError.ForModel(request!.Model, models.IsKnown(request.Model), key.Limits);
             if (error is not null)
             {
                 await Write(http, error);

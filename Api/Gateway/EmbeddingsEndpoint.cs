@@ -26,10 +26,7 @@ public static class EmbeddingsEndpoint
         using (document)
         {
             var (request, error) = Parse(document.RootElement);
-            error ??= !embeddings.IsKnown(request!.Model) ? OpenAiError.ModelNotFound(request.Model)
-                : !key.Limits.Allows(request.Model)
-                    ? new OpenAiError(StatusCodes.Status403Forbidden, $"This API key may not use the model '{request.Model}'.", "permission_error", "model", "model_not_allowed")
-                    : null;
+            error ??= OpenAiError.ForModel(request!.Model, embeddings.IsKnown(request.Model), key.Limits);
             if (error is not null)
             {
                 await ChatCompletionsEndpoint.Write(http, error);
