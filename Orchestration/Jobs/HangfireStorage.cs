@@ -13,7 +13,7 @@ public static class HangfireStorage
     /// SIGKILLed worker waits before another worker takes it.
     /// </param>
     public static PostgreSqlStorage Create(NpgsqlDataSource dataSource, TimeSpan invisibilityTimeout) =>
-        new(new DataSourceConnectionFactory(dataSource), Options(invisibilityTimeout));
+        new GatedPostgreSqlStorage(new DataSourceConnectionFactory(dataSource), Options(invisibilityTimeout));
 
     public static PostgreSqlStorageOptions Options(TimeSpan invisibilityTimeout) => new()
     {

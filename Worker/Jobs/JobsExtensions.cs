@@ -7,6 +7,9 @@ namespace AspireLlm.Worker.Jobs;
 
 internal static class JobsExtensions
 {
+    /// <summary>How long a job cancelled at the end of the grace period has to requeue itself before the process exits.</summary>
+    private static readonly TimeSpan RequeueMargin = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// A Hangfire server per job kind's queue, each with its own worker count, on the shared Postgres
     /// storage. Graceful shutdown: on SIGTERM the servers stop fetching, running jobs get the grace
@@ -48,13 +51,16 @@ internal static class JobsExtensions
                 server.ServerName = $"{JobExecution.WorkerName}:{queue}";
                 server.Queues = [queue];
                 server.WorkerCount = workers;
-                server.ShutdownTimeout = grace;
+                // Running jobs get the grace period, then their token is cancelled; the server then waits
+                // a little longer, so that a cancelled job can still hand itself back (a quick write)
+                // before the process exits. Without that margin the requeue raced the exit.
                 server.StopTimeout = grace;
+                server.ShutdownTimeout = grace + RequeueMargin;
             });
         }
 
         // The host must wait at least as long as Hangfire does, or it would cut the grace period short.
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = grace + TimeSpan.FromSeconds(5));
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = grace + RequeueMargin + TimeSpan.FromSeconds(5));
         return builder;
     }
 }
