@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace AspireLlm.AppHost.LocalProcesses;
 
@@ -38,13 +36,8 @@ internal sealed class LocalRunDirectory
         return path;
     }
 
-    /// <summary>A free loopback port, found by letting the OS choose one.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A free loopback port for a local server (see <see cref="FreePorts"/>).</summary>
+    public static int FreePort() => FreePorts.Next();
 
     /// <summary>
     /// Removes the directory once this process has exited and no server still runs from it. A small

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Npgsql;
 
 namespace AspireLlm.Orchestration.Admission;
@@ -6,10 +7,36 @@ namespace AspireLlm.Orchestration.Admission;
 /// Reads an API key's limits (and its tenant's) for calls made on its behalf outside a request, such
 /// as the Worker's jobs: a job accepted with a key is charged to that key's limits and budgets.
 /// </summary>
-public sealed class AdmissionSubjects(NpgsqlDataSource dataSource)
+public sealed class AdmissionSubjects(NpgsqlDataSource dataSource, TimeProvider timeProvider)
 {
-    /// <summary>The key's subject; one without limits if the key row is gone.</summary>
+    /// <summary>
+    /// A changed limit reaches running Workers within this; jobs already accepted may keep the old
+    /// limits that long. It saves a database query per job.
+    /// </summary>
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<Guid, (AdmissionSubject Subject, DateTimeOffset Until)> _cache = new();
+
+    /// <summary>A fresh subject for the key (admission writes into it), with limits at most a few seconds old.</summary>
     public async Task<AdmissionSubject> ForKeyAsync(Guid keyId, string tenantId, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        if (!_cache.TryGetValue(keyId, out var cached) || cached.Until <= now)
+        {
+            if (_cache.Count > 10_000)
+            {
+                _cache.Clear();
+            }
+
+            cached = (await ReadAsync(keyId, tenantId, cancellationToken), now + CacheFor);
+            _cache[keyId] = cached;
+        }
+
+        var subject = cached.Subject;
+        return new AdmissionSubject(subject.KeyId, subject.TenantId, subject.Limits, subject.TenantLimits);
+    }
+
+    private async Task<AdmissionSubject> ReadAsync(Guid keyId, string tenantId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT k.allowed_models, k.requests_per_minute, k.tokens_per_minute, k.daily_token_budget, k.monthly_token_budget,

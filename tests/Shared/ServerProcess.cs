@@ -45,13 +45,8 @@ public sealed class ServerProcess : IDisposable
 
     public static bool RedisServerInstalled => ProcessLaunch.FindOnPath("redis-server") is not null;
 
-    /// <summary>A free loopback port, found by letting the OS choose one.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A free loopback port for a local server, the same way the AppHost finds one.</summary>
+    public static int FreePort() => FreePorts.Next();
 
     public void Dispose()
     {

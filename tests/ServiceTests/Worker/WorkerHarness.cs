@@ -46,7 +46,7 @@ public sealed class WorkerHarness : IAsyncDisposable
         new(NpgsqlDataSource.Create(infrastructure.DatabaseConnectionString), await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString));
 
     internal ChatCompletionJob ChatJob(SimulatorOptions? simulator = null, int timeoutSeconds = 60, bool enforceLimits = false) =>
-        new(Execution(), Reporter(), Catalog(simulator, enforceLimits ? Admission() : null), new AdmissionSubjects(DataSource),
+        new(Execution(), Reporter(), Catalog(simulator, enforceLimits ? Admission() : null), new AdmissionSubjects(DataSource, TimeProvider.System),
             Options.Create(new WorkerOptions { ChatTimeoutSeconds = timeoutSeconds }), TimeProvider.System);
 
     /// <summary>The Redis rate limits and budgets the Worker enforces on jobs.</summary>
@@ -55,7 +55,7 @@ public sealed class WorkerHarness : IAsyncDisposable
         new TestMeterFactory());
 
     internal BatchJob BatchJob(SimulatorOptions? simulator = null) =>
-        new(Execution(), Reporter(), Store, Catalog(simulator), new AdmissionSubjects(DataSource), Options.Create(new WorkerOptions()), TimeProvider.System);
+        new(Execution(), Reporter(), Store, Catalog(simulator), new AdmissionSubjects(DataSource, TimeProvider.System), Options.Create(new WorkerOptions()), TimeProvider.System);
 
     /// <summary>Creates a job row (and an API key for it) as the Api would.</summary>
     public async Task<Guid> CreateJobAsync(object input, string kind = JobKinds.ChatCompletion, string? webhookUrl = null,
