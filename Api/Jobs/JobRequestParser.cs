@@ -6,7 +6,28 @@ using AspireLlm.Orchestration.Routing;
 namespace AspireLlm.Api.Jobs;
 
 /// <summary>A validated <c>POST /v1/jobs</c> body.</summary>
-public sealed record JobRequest(string Kind, JsonElement Input, string? WebhookUrl);
+public sealed record JobRequest(string Kind, JsonElement Input, string? WebhookUrl)
+{
+    /// <summary>The model aliases the job will call: its own, or each batch item's.</summary>
+    public IEnumerable<string> Models()
+    {
+        if (Input.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String)
+        {
+            yield return model.GetString()!;
+        }
+
+        if (Input.TryGetProperty("requests", out var requests) && requests.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in requests.EnumerateArray())
+            {
+                if (item.TryGetProperty("model", out var itemModel) && itemModel.ValueKind == JsonValueKind.String)
+                {
+                    yield return itemModel.GetString()!;
+                }
+            }
+        }
+    }
+}
 
 /// <summary>
 /// Turns the raw body into a <see cref="JobRequest"/> or field errors keyed by JSON path. Parsing is

@@ -44,6 +44,13 @@ public static class JobsEndpoints
                 return Problems.Validation(errors);
             }
 
+            var limits = Caller.KeyOf(context).Limits;
+            if (request.Models().FirstOrDefault(model => !limits.Allows(model)) is { } refused)
+            {
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status403Forbidden, title: "Model not allowed", detail: $"This API key may not use the model '{refused}'.");
+            }
+
             var jobId = Guid.CreateVersion7();
             // The stream's first event goes out before the row commits: the row's NOTIFY can start the
             // job at once, and its "processing" must not come before "pending". (If the insert turns out

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.Tests.Shared;
 using Npgsql;
 
@@ -14,6 +15,29 @@ public sealed class JobsEndpointsTests(LocalInfrastructure infrastructure) : IAs
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();
+
+    [Fact]
+    public async Task A_job_for_a_model_the_key_may_not_use_is_403_batch_items_included()
+    {
+        using var client = await _factory.CreateLimitedClientAsync("tenant-a", new KeyLimits(AllowedModels: ["claude-sonnet"]));
+        var batch = new System.Text.Json.Nodes.JsonObject
+        {
+            ["kind"] = "batch",
+            ["input"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["requests"] = new System.Text.Json.Nodes.JsonArray(
+                    JobRequests.Chat(model: "claude-sonnet")["input"]!.DeepClone(), JobRequests.Chat(model: "gpt-4o-mini")["input"]!.DeepClone()),
+            },
+        };
+
+        using var chat = await client.PostJobAsync(JobRequests.Chat(model: "gpt-4o-mini"));
+        using var allowed = await client.PostJobAsync(JobRequests.Chat(model: "claude-sonnet"));
+        using var mixed = await client.PostJobAsync(batch);
+
+        Assert.Equal(HttpStatusCode.Forbidden, chat.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, allowed.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, mixed.StatusCode);
+    }
 
     [Fact]
     public async Task Accepted_job_answers_202_with_location_retry_after_and_a_pending_status()
