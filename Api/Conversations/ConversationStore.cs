@@ -17,6 +17,20 @@ public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMu
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Writes "rows|json" unless the cache already holds as many rows or more: rows only ever grow,
+    /// so whatever order appends and readers finish in, the newest history wins.
+    /// </summary>
+    private const string CacheIfNewer = """
+        local current = redis.call('GET', KEYS[1])
+        if current then
+          local rows = tonumber(string.match(current, '^(%d+)|'))
+          if rows and rows >= tonumber(ARGV[1]) then return 0 end
+        end
+        redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[3])
+        return 1
+        """;
+
     public async Task<Conversation> CreateAsync(string tenantId, Guid apiKeyId, string model, string? system, CancellationToken cancellationToken)
     {
         var id = Guid.CreateVersion7();
@@ -87,11 +101,11 @@ public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMu
             await touch.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        // Read back under the lock, so the cache gets exactly what was committed; a reader holding
-        // older rows only ever fills an empty cache (SET NX), so it cannot overwrite these.
+        // Read back under the lock, so the cache gets exactly what was committed; the cache write keeps
+        // whichever history has more rows, so a reader holding older rows cannot overwrite these.
         var fresh = await ReadDatabaseAsync(id, connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await CacheAsync(id, fresh, overwrite: true);
+        await CacheAsync(id, fresh, afterAppend: true);
     }
 
     private static string CacheKey(Guid id) => $"aspirellm:conversation:{id:N}";
@@ -101,7 +115,10 @@ public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMu
         try
         {
             var value = await redis.GetDatabase().StringGetAsync(CacheKey(id));
-            return value.IsNull ? null : JsonSerializer.Deserialize<StoredConversation>(value.ToString());
+            // "rows|json"; anything else (an entry from an older version) counts as a miss.
+            var text = value.IsNull ? "" : value.ToString();
+            var bar = text.IndexOf('|', StringComparison.Ordinal);
+            return bar < 0 ? null : JsonSerializer.Deserialize<StoredConversation>(text[(bar + 1)..]);
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
@@ -113,11 +130,11 @@ public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMu
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var stored = await ReadDatabaseAsync(id, connection, null, cancellationToken);
-        await CacheAsync(id, stored, overwrite: false);
+        await CacheAsync(id, stored, afterAppend: false);
         return stored;
     }
 
-    private async Task CacheAsync(Guid id, StoredConversation? stored, bool overwrite)
+    private async Task CacheAsync(Guid id, StoredConversation? stored, bool afterAppend)
     {
         if (stored is null)
         {
@@ -126,11 +143,23 @@ public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMu
 
         try
         {
-            await redis.GetDatabase().StringSetAsync(CacheKey(id), JsonSerializer.Serialize(stored), CacheFor, overwrite ? When.Always : When.NotExists);
+            await redis.GetDatabase().ScriptEvaluateAsync(
+                CacheIfNewer, [CacheKey(id)], [stored.Rows.Count + 1, JsonSerializer.Serialize(stored), (long)CacheFor.TotalMilliseconds]);
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
-            // Served from the database, this time and until Redis is back.
+            if (afterAppend)
+            {
+                // An append's history did not reach the cache: drop what is there rather than serve it stale.
+                try
+                {
+                    await redis.GetDatabase().KeyDeleteAsync(CacheKey(id));
+                }
+                catch (Exception again) when (again is RedisException or RedisTimeoutException)
+                {
+                    // Redis is down for both; the entry, if any, expires within the hour.
+                }
+            }
         }
     }
 

@@ -68,10 +68,7 @@ public static class ChatCompletionsEndpoint
             {
                 if (claim is not null)
                 {
-                    // Not the request's token: the claim must be settled even when the client has gone.
-                    await (outcome is { } answer
-                        ? idempotency.CompleteAsync(claim, answer.Status, answer.Body, request!.Stream)
-                        : idempotency.ReleaseAsync(claim));
+                    await SettleClaimAsync(idempotency, claim, outcome, request!.Stream, http.RequestServices.GetRequiredService<ILogger<ChatIdempotency>>());
                 }
             }
         }
@@ -90,6 +87,23 @@ public static class ChatCompletionsEndpoint
         var client = models.GetChatClient(request.Model);
         var responder = new CompletionResponder(http, request, caller, timeProvider);
         return request.Stream ? responder.StreamAsync(client, http.RequestAborted) : responder.RespondAsync(client, http.RequestAborted);
+    }
+
+    /// <summary>
+    /// Keeps the answer for replays, or frees the key. The answer has already been sent, so a Redis
+    /// failure here must not turn it into an error: it is logged, and the claim lapses at its expiry.
+    /// </summary>
+    private static async Task SettleClaimAsync(
+        ChatIdempotency idempotency, IdempotencyClaim claim, CompletionResponder.Answer? outcome, bool streamed, ILogger logger)
+    {
+        try
+        {
+            await (outcome is { } answer ? idempotency.CompleteAsync(claim, answer.Status, answer.Body, streamed) : idempotency.ReleaseAsync(claim));
+        }
+        catch (Exception exception) when (exception is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            logger.LogWarning(exception, "Could not record the outcome of an idempotent request; its key frees itself when the claim expires.");
+        }
     }
 
     /// <summary>Answers a repeated Idempotency-Key; false when this is the first request with it.</summary>

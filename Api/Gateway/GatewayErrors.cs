@@ -14,6 +14,10 @@ public static class GatewayErrors
     {
         ModelAdmissionException { Refusal: AdmissionRefusal.BudgetExhausted } e =>
             (new OpenAiError(StatusCodes.Status429TooManyRequests, e.Message, "insufficient_quota", null, "insufficient_quota"), e.RetryAfter),
+        ModelAdmissionException { Refusal: AdmissionRefusal.TooLarge } e =>
+            (OpenAiError.Invalid(e.Message, "max_tokens", "request_too_large"), null),
+        ModelAdmissionException { Refusal: AdmissionRefusal.NotAllowed } e =>
+            (new OpenAiError(StatusCodes.Status403Forbidden, e.Message, "permission_error", "model", "model_not_allowed"), null),
         ModelAdmissionException { Refusal: AdmissionRefusal.Unavailable } e =>
             (new OpenAiError(StatusCodes.Status503ServiceUnavailable, e.Message, "service_unavailable", null, "limits_unavailable"), e.RetryAfter),
         ModelAdmissionException e =>

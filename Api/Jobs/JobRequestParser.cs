@@ -8,25 +8,16 @@ namespace AspireLlm.Api.Jobs;
 /// <summary>A validated <c>POST /v1/jobs</c> body.</summary>
 public sealed record JobRequest(string Kind, JsonElement Input, string? WebhookUrl)
 {
-    /// <summary>The model aliases the job will call: its own, or each batch item's.</summary>
-    public IEnumerable<string> Models()
+    /// <summary>
+    /// The model aliases the job will call: its own, or each batch item's. Read through the same
+    /// deserialisation the Worker uses (case-insensitive, last duplicate wins), so the two can never
+    /// disagree about which model a job names.
+    /// </summary>
+    public IEnumerable<string> Models() => Kind switch
     {
-        if (Input.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String)
-        {
-            yield return model.GetString()!;
-        }
-
-        if (Input.TryGetProperty("requests", out var requests) && requests.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var item in requests.EnumerateArray())
-            {
-                if (item.TryGetProperty("model", out var itemModel) && itemModel.ValueKind == JsonValueKind.String)
-                {
-                    yield return itemModel.GetString()!;
-                }
-            }
-        }
-    }
+        JobKinds.Batch => Input.Deserialize<BatchInput>(JobInputJson.Options)?.Requests?.Select(r => r.Model!).Where(m => m is not null) ?? [],
+        _ => Input.Deserialize<ChatCompletionInput>(JobInputJson.Options)?.Model is { } model ? [model] : [],
+    };
 }
 
 /// <summary>

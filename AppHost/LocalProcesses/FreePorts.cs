@@ -13,6 +13,9 @@ public static class FreePorts
 {
     private const int Lowest = 10_000;
 
+    /// <summary>Ports already handed out by this process: each server gets its own even before it binds.</summary>
+    private static readonly HashSet<int> Given = [];
+
     public static int Next()
     {
         var (ephemeralLow, _) = EphemeralRange();
@@ -20,9 +23,13 @@ public static class FreePorts
         for (var attempt = 0; attempt < 200; attempt++)
         {
             var port = Random.Shared.Next(Lowest, highest);
-            if (IsFree(port))
+            lock (Given)
             {
-                return port;
+                if (!Given.Contains(port) && IsFree(port))
+                {
+                    Given.Add(port);
+                    return port;
+                }
             }
         }
 

@@ -19,7 +19,7 @@ public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IMo
     {
         var (callOptions, context) = ModelCallContext.Ensure(options);
         var messageList = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        await using var lease = await admission.AdmitAsync(Estimate(messageList, callOptions, context), cancellationToken);
+        await using var lease = await admission.AdmitAsync(Estimate(messageList, callOptions, context, streamed: false), cancellationToken);
         try
         {
             return await base.GetResponseAsync(messageList, callOptions, cancellationToken);
@@ -35,7 +35,7 @@ public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IMo
     {
         var (callOptions, context) = ModelCallContext.Ensure(options);
         var messageList = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        await using var lease = await admission.AdmitAsync(Estimate(messageList, callOptions, context), cancellationToken);
+        await using var lease = await admission.AdmitAsync(Estimate(messageList, callOptions, context, streamed: true), cancellationToken);
         try
         {
             await foreach (var update in base.GetStreamingResponseAsync(messageList, callOptions, cancellationToken))
@@ -49,7 +49,7 @@ public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IMo
         }
     }
 
-    private AdmissionRequest Estimate(IReadOnlyList<ChatMessage> messages, ChatOptions options, ModelCallContext context)
+    private AdmissionRequest Estimate(IReadOnlyList<ChatMessage> messages, ChatOptions options, ModelCallContext context, bool streamed)
     {
         var deployments = route.Deployments.ToList();
         // Deployments clamp output to their own maximum, so no call can produce more than the largest of those.
@@ -58,9 +58,11 @@ public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IMo
         var prompt = tokens.CountRequest(messages, options, deployments[0].Encoding);
         var worstCost = deployments.Max(d => d.Price.CostOf(prompt, Math.Min(maxOutput, d.Options.MaxOutputTokens)));
 
-        // A structured-output answer may need a repair call: the prompt again (plus the first answer), and another answer.
-        return options.ResponseFormat is ChatResponseFormatJson
-            ? new AdmissionRequest(context.Tenant, route.Alias, 2 * prompt + maxOutput, maxOutput, 2 * worstCost + deployments.Max(d => d.Price.CostOf(maxOutput, 0)), context.Principal)
+        // A structured-output answer that is not streamed may need a repair call: the prompt again plus
+        // the first answer as input, and a second answer: 2p + m in, 2m out at worst.
+        return options.ResponseFormat is ChatResponseFormatJson && !streamed
+            ? new AdmissionRequest(context.Tenant, route.Alias, 2 * prompt + maxOutput, 2 * maxOutput,
+                2 * worstCost + deployments.Max(d => d.Price.CostOf(maxOutput, 0)), context.Principal)
             : new AdmissionRequest(context.Tenant, route.Alias, prompt, maxOutput, worstCost, context.Principal);
     }
 

@@ -18,6 +18,18 @@ public sealed class AdmissionSubject(Guid keyId, string tenantId, KeyLimits limi
     public RateLimitSnapshot? Requests { get; set; }
 
     public RateLimitSnapshot? Tokens { get; set; }
+
+    /// <summary>
+    /// Refuses a model the key may not use. The Api checks this when a job is submitted; the Worker
+    /// checks again when it runs, since the key may have been restricted in between.
+    /// </summary>
+    public void EnsureAllows(string alias)
+    {
+        if (!Limits.Allows(alias))
+        {
+            throw new ModelAdmissionException($"This API key may not use the model '{alias}'.", null, AdmissionRefusal.NotAllowed);
+        }
+    }
 }
 
 /// <summary>One per-minute limit after this call was admitted: OpenAI's x-ratelimit-* values.</summary>

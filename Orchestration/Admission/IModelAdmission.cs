@@ -38,6 +38,12 @@ public enum AdmissionRefusal
 
     /// <summary>The limits cannot be checked (their store is down) and the configuration says to refuse then.</summary>
     Unavailable,
+
+    /// <summary>The request alone needs more than a per-minute limit allows: no wait will let it through.</summary>
+    TooLarge,
+
+    /// <summary>The key may not use the model at all.</summary>
+    NotAllowed,
 }
 
 /// <summary>Admits every call; the default until the gateway registers real limits.</summary>

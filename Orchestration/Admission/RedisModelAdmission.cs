@@ -82,10 +82,11 @@ public sealed partial class RedisModelAdmission(
         {
             var resetsIn = plan.WindowEnds - now;
             var counter = plan.Counters[index];
-            var detail = counter.Amount > counter.Limit
-                ? $"This request alone needs {counter.Amount} tokens, more than {counter.Name} ({counter.Limit}); lower max_tokens."
-                : $"Rate limit reached: {counter.Name} is {counter.Limit}. Try again in {Math.Ceiling(resetsIn.TotalSeconds)} s.";
-            return new ModelAdmissionException(detail, resetsIn, AdmissionRefusal.RateLimited);
+            return counter.Amount > counter.Limit
+                ? TooLarge(counter)
+                : new ModelAdmissionException(
+                    $"Rate limit reached: {counter.Name} is {counter.Limit}. Try again in {Math.Ceiling(resetsIn.TotalSeconds)} s.",
+                    resetsIn, AdmissionRefusal.RateLimited);
         }
 
         var budget = plan.Budgets[index - plan.Counters.Count];
@@ -93,6 +94,10 @@ public sealed partial class RedisModelAdmission(
             $"The {budget.Name} of this key is spent (or would be by this request's worst case); it renews in {Math.Ceiling(budget.ResetsIn.TotalHours)} h.",
             budget.ResetsIn, AdmissionRefusal.BudgetExhausted);
     }
+
+    private static ModelAdmissionException TooLarge(AdmissionPlan.Counter counter) => new(
+        $"This request alone needs {counter.Amount} tokens, more than {counter.Name} ({counter.Limit}) allows; lower max_tokens or shorten the prompt.",
+        null, AdmissionRefusal.TooLarge);
 
     private static void Snapshot(AdmissionSubject caller, AdmissionPlan plan, long[] counts, DateTimeOffset now)
     {
@@ -134,9 +139,7 @@ public sealed partial class RedisModelAdmission(
         {
             if (counter.Amount > counter.Limit)
             {
-                throw new ModelAdmissionException(
-                    $"This request alone needs {counter.Amount} tokens, more than {counter.Name} ({counter.Limit}); lower max_tokens.",
-                    TimeSpan.FromSeconds(60), AdmissionRefusal.RateLimited);
+                throw TooLarge(counter);
             }
 
             // Windows are named by their minute, so a limiter per counter key is a limiter per window.

@@ -84,6 +84,7 @@ internal sealed class BatchJob(
         var call = new ModelCallContext(subject.TenantId, principal: new AdmissionSubject(subject.KeyId, subject.TenantId, subject.Limits, subject.TenantLimits));
         try
         {
+            subject.EnsureAllows(request.Model!);
             var response = await models.GetChatClient(request.Model!)
                 .GetResponseAsync(request.ToChatMessages(), request.ToChatOptions().WithCallContext(call), cancellationToken);
             var completion = ChatCompletionResult.From(response, request.Model!, timeProvider.GetUtcNow(), call);

@@ -25,6 +25,7 @@ internal sealed class ChatCompletionJob(
         var alias = input.Model!;
         var client = models.GetChatClient(alias);
         var subject = await subjects.ForKeyAsync(context.Job.ApiKeyId, context.Job.TenantId, context.CancellationToken);
+        subject.EnsureAllows(alias);
         var call = new ModelCallContext(context.Job.TenantId, principal: subject);
 
         var updates = new List<ChatResponseUpdate>();

@@ -30,10 +30,17 @@ public sealed class JobsEndpointsTests(LocalInfrastructure infrastructure) : IAs
             },
         };
 
+        // The Worker reads inputs case-insensitively, and so must the check.
+        var shouted = JobRequests.Chat(model: "claude-sonnet");
+        shouted["input"]!.AsObject().Remove("model");
+        shouted["input"]!["MODEL"] = "gpt-4o-mini";
+
         using var chat = await client.PostJobAsync(JobRequests.Chat(model: "gpt-4o-mini"));
         using var allowed = await client.PostJobAsync(JobRequests.Chat(model: "claude-sonnet"));
         using var mixed = await client.PostJobAsync(batch);
+        using var sneaky = await client.PostJobAsync(shouted);
 
+        Assert.Equal(HttpStatusCode.Forbidden, sneaky.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, chat.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, allowed.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, mixed.StatusCode);

@@ -14,7 +14,7 @@ public sealed class RetryAndFallbackTests
     private static readonly ChatMessage[] Prompt = [new(ChatRole.User, "What is the capital of France?")];
 
     [Fact]
-    public async Task Server_errors_are_retried_with_growing_backoff_then_answer()
+    public async Task Server_errors_are_retried_after_a_backoff_then_answer()
     {
         var pipeline = new PipelineBuilder();
         var provider = new ScriptedChatClient(Fail(500), Fail(503), Answer());
@@ -22,8 +22,8 @@ public sealed class RetryAndFallbackTests
         var client = pipeline.Build();
 
         var call = client.GetResponseAsync(Prompt);
-        // Jittered exponential backoff: the first retry waits 0.5–1.5 s of the 1 s base, the second more.
-        pipeline.Time.Advance(TimeSpan.FromMilliseconds(400));
+        // Polly's jittered exponential backoff has no fixed lower bound, but it always waits: without
+        // the clock moving, no retry happens.
         await Task.Delay(50);
         Assert.Equal(1, provider.Calls);
 
