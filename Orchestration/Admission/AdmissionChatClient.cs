@@ -51,11 +51,11 @@ public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IMo
 
     private AdmissionRequest Estimate(IReadOnlyList<ChatMessage> messages, ChatOptions options, ModelCallContext context, bool streamed)
     {
-        var deployments = route.Deployments.ToList();
+        var deployments = route.Deployments;
         // Deployments clamp output to their own maximum, so no call can produce more than the largest of those.
         var deploymentMax = deployments.Max(d => d.Options.MaxOutputTokens);
         var maxOutput = Math.Min(options.MaxOutputTokens ?? deploymentMax, deploymentMax);
-        var prompt = tokens.CountRequest(messages, options, deployments[0].Encoding);
+        var prompt = context.PromptTokens(tokens, messages, options, deployments[0].Encoding);
         var worstCost = deployments.Max(d => d.Price.CostOf(prompt, Math.Min(maxOutput, d.Options.MaxOutputTokens)));
 
         // A structured-output answer that is not streamed may need a repair call: the prompt again plus

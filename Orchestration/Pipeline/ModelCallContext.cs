@@ -61,6 +61,26 @@ public sealed class ModelCallContext
         }
     }
 
+    /// <summary>
+    /// The prompt's token count, counted once per request and encoding: admission and the context
+    /// window check both need it, and tokenising a long prompt is the costliest thing the pipeline
+    /// does itself. Keyed by the very message list and options, so a repair call's new prompt is
+    /// counted anew.
+    /// </summary>
+    internal int PromptTokens(Tokens.TokenCounter counter, IReadOnlyList<ChatMessage> messages, ChatOptions options, Tokens.TokenEncoding encoding)
+    {
+        if (_counted is { } last && ReferenceEquals(last.Messages, messages) && ReferenceEquals(last.Options, options) && last.Encoding == encoding)
+        {
+            return last.Tokens;
+        }
+
+        var tokens = counter.CountRequest(messages, options, encoding);
+        _counted = (messages, options, encoding, tokens);
+        return tokens;
+    }
+
+    private (IReadOnlyList<ChatMessage> Messages, ChatOptions Options, Tokens.TokenEncoding Encoding, int Tokens)? _counted;
+
     internal void AddUsage(long inputTokens, long outputTokens, decimal cost, bool partial)
     {
         lock (_gate)

@@ -11,7 +11,8 @@ public sealed class AliasRoute(string alias, ModelAliasOptions options, IReadOnl
 
     public IReadOnlyList<DeploymentGroup> Groups { get; } = groups;
 
-    public IEnumerable<ModelDeployment> Deployments => Groups.SelectMany(group => group.Deployments);
+    /// <summary>Every deployment of every group, in fallback order; built once, read on every call.</summary>
+    public IReadOnlyList<ModelDeployment> Deployments { get; } = [.. groups.SelectMany(group => group.Deployments)];
 
     /// <summary>True when every deployment's circuit is open; <paramref name="retryAfter"/> is when the first reopens.</summary>
     public bool AllOpen(out TimeSpan retryAfter)
