@@ -63,6 +63,13 @@ await File.WriteAllTextAsync(script, $$"""
     end
     """);
 
+// The JIT tiers hot code up in the background; on one busy core that takes over two minutes (measured:
+// JIT still compiling ~200 methods/s at 80 s, quiet at 150 s), and a
+// measurement before it ends mostly measures unoptimised code. One long warm-up first, then a short one per row.
+var warmUp = TimeSpan.FromSeconds(Argument("--warmup", 150));
+Console.WriteLine($"warming up for {warmUp.TotalSeconds:F0} s");
+await Wrk.RunAsync(new Uri(api.BaseAddress, "/v1/chat/completions"), 16, warmUp, script);
+
 var rows = new List<string>();
 var connectionCounts = Argument("--connections", 0) is > 0 and var only ? new[] { only } : new[] { 1, 16, 64 };
 foreach (var connections in connectionCounts)
