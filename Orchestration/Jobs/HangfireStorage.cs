@@ -22,9 +22,13 @@ public static class HangfireStorage
         PrepareSchemaIfNecessary = false,
         UseSlidingInvisibilityTimeout = true,
         InvisibilityTimeout = invisibilityTimeout,
-        // LISTEN/NOTIFY wakes a waiting worker at once instead of on the next poll.
-        EnableLongPolling = true,
-        QueuePollInterval = TimeSpan.FromSeconds(1),
+        // No long polling: Hangfire.PostgreSql's opens a LISTEN connection for every fetch and cancels
+        // its wait afterwards, which breaks that connection, so each job cost a new Postgres backend
+        // and its SCRAM handshake (most of the Worker's and Postgres's CPU per job in bench/JobsBench).
+        // Jobs are put on the queues by this process's JobDispatcher, and an enqueue in-process wakes
+        // a waiting fetcher at once; the short poll covers a worker whose dispatcher lost the race.
+        EnableLongPolling = false,
+        QueuePollInterval = TimeSpan.FromMilliseconds(250),
     };
 
     private sealed class DataSourceConnectionFactory(NpgsqlDataSource dataSource) : IConnectionFactory
