@@ -135,8 +135,38 @@ public sealed partial class JobStore
         command.Parameters.AddWithValue(pendingBefore);
         command.Parameters.AddWithValue(processingBefore);
         command.Parameters.AddWithValue(now);
+        return await command.ExecuteNonQueryAsync(cancellationToken) + await ReleaseFetchedButNeverStartedAsync(kind, now, cancellationToken);
+    }
+
+    /// <summary>
+    /// A Hangfire queue entry that a worker fetched but whose job never left Hangfire's Enqueued state
+    /// has lost its run: a fetched job starts within milliseconds. Seen once under load (with
+    /// Hangfire.PostgreSql's long polling, since turned off): the fetch was kept alive by the sliding
+    /// invisibility timeout with no worker running it, so it would only have been found by the
+    /// 15-minute pending sweep. Such rows go back to the dispatcher after a minute, and the orphaned
+    /// queue entry is deleted (which also stops its keep-alive).
+    /// </summary>
+    private async Task<int> ReleaseFetchedButNeverStartedAsync(string kind, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            WITH stuck AS (
+                SELECT jobs.id, queue.id AS queue_id
+                FROM jobs
+                JOIN {HangfireSchema}.jobqueue queue ON queue.jobid::text = jobs.hangfire_job_id
+                JOIN {HangfireSchema}.job hangfire_job ON hangfire_job.id = queue.jobid
+                WHERE jobs.kind = $1 AND jobs.status = 'pending' AND jobs.updated_at < $2 - interval '1 minute'
+                  AND queue.fetchedat IS NOT NULL AND hangfire_job.statename = 'Enqueued'),
+            orphaned AS (DELETE FROM {HangfireSchema}.jobqueue WHERE id IN (SELECT queue_id FROM stuck))
+            UPDATE jobs SET hangfire_job_id = NULL, updated_at = $2,
+                   steps = steps || jsonb_build_array(jsonb_build_object('at', $2::timestamptz, 'step', 'dispatched again: fetched but never started'))
+            WHERE id IN (SELECT id FROM stuck)
+            """);
+        command.Parameters.AddWithValue(kind);
+        command.Parameters.AddWithValue(now);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private const string HangfireSchema = Storage.DatabaseMigrator.HangfireSchema;
 
     /// <summary>Progress of a running job, for pollers (events carry it live).</summary>
     public async Task ReportProgressAsync(Guid id, int progress, string step, DateTimeOffset now, CancellationToken cancellationToken)

@@ -118,6 +118,41 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
     }
 
     [Fact]
+    public async Task A_fetched_job_that_never_started_is_dispatched_again_within_minutes_not_after_the_pending_sweep()
+    {
+        var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("fetched, never started"));
+        await _worker.DispatchIdAsync(id);
+        // A real Hangfire job still Enqueued whose queue entry a worker fetched (and keeps alive) but never ran.
+        var hangfireId = await _worker.QueueInHangfireAsync(id, fetched: true, age: TimeSpan.FromMinutes(2));
+
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(await _worker.Store.ReleaseStaleAsync(JobKinds.ChatCompletion, now.AddMinutes(-15), now.AddMinutes(-5), now, CancellationToken.None) >= 1);
+
+        Assert.Equal(0, await _worker.CountAsync("SELECT count(*) FROM hangfire.jobqueue WHERE jobid = $1", hangfireId));
+        var dispatched = new List<Guid>();
+        await _worker.Store.DispatchPendingAsync((jobId, dispatchId, _) =>
+        {
+            dispatched.Add(jobId);
+            return "hf-" + dispatchId;
+        }, CancellationToken.None);
+        Assert.Contains(id, dispatched);
+    }
+
+    [Fact]
+    public async Task A_queued_job_not_yet_fetched_is_left_alone_however_long_it_waits()
+    {
+        var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("waiting in a long queue"));
+        await _worker.DispatchIdAsync(id);
+        var hangfireId = await _worker.QueueInHangfireAsync(id, fetched: false, age: TimeSpan.FromMinutes(5));
+
+        var now = DateTimeOffset.UtcNow;
+        await _worker.Store.ReleaseStaleAsync(JobKinds.ChatCompletion, now.AddMinutes(-15), now.AddMinutes(-5), now, CancellationToken.None);
+
+        Assert.Equal(1, await _worker.CountAsync("SELECT count(*) FROM hangfire.jobqueue WHERE jobid = $1", hangfireId));
+        Assert.Equal(hangfireId.ToString(System.Globalization.CultureInfo.InvariantCulture), (await _worker.Store.GetAsync(id, CancellationToken.None))!.HangfireJobId);
+    }
+
+    [Fact]
     public async Task Completed_job_carries_the_simulator_answer_usage_and_its_events()
     {
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("Hello there"));

@@ -103,6 +103,27 @@ public sealed class WorkerHarness : IAsyncDisposable
         return keyId;
     }
 
+    /// <summary>
+    /// Gives the job a real Hangfire job in the Enqueued state with its queue entry, fetched by a
+    /// worker (and kept alive) or not yet, and makes its row look untouched for <paramref name="age"/>.
+    /// </summary>
+    public async Task<long> QueueInHangfireAsync(Guid jobId, bool fetched, TimeSpan age)
+    {
+        await using var command = DataSource.CreateCommand("""
+            WITH hangfire_job AS (
+                INSERT INTO hangfire.job (invocationdata, arguments, createdat, statename) VALUES ('{}', '[]', now(), 'Enqueued') RETURNING id),
+            queued AS (
+                INSERT INTO hangfire.jobqueue (jobid, queue, fetchedat) SELECT id, 'chat', CASE WHEN $2 THEN now() END FROM hangfire_job),
+            updated AS (
+                UPDATE jobs SET hangfire_job_id = (SELECT id FROM hangfire_job)::text, updated_at = now() - $3 WHERE id = $1)
+            SELECT id FROM hangfire_job
+            """);
+        command.Parameters.AddWithValue(jobId);
+        command.Parameters.AddWithValue(fetched);
+        command.Parameters.AddWithValue(age);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     /// <summary>Runs a <c>count(*)</c> query with one parameter (<c>$1</c>).</summary>
     public async Task<long> CountAsync(string sql, object parameter)
     {
