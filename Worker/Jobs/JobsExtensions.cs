@@ -32,8 +32,14 @@ internal static class JobsExtensions
         builder.Services.AddHostedService<JobDispatcher>();
         builder.Services.AddHostedService<CancellationListener>();
 
-        // Our jobs are culture-invariant; capturing the culture costs two parameter rows per job.
+        // Hangfire's default filters each cost database work on every job, for features we do not use:
+        // culture capture (our jobs are culture-invariant: two parameter rows per job), the history
+        // counters behind Hangfire's own dashboard (ours reads the jobs table: counter rows per job, and
+        // the aggregator that folds them), and continuations (we never chain Hangfire jobs: a parameter
+        // lookup at every state change).
         GlobalJobFilters.Filters.Remove(typeof(CaptureCultureAttribute));
+        GlobalJobFilters.Filters.Remove(typeof(StatisticsHistoryAttribute));
+        GlobalJobFilters.Filters.Remove(typeof(ContinuationsSupportAttribute));
         builder.Services.AddHangfire((services, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseRecommendedSerializerSettings()
