@@ -79,8 +79,9 @@ try
     // gateway benchmark measured it); measured before then, mostly unoptimised code is measured. The
     // warm-up is paced at a rate the workers keep up with, so no backlog is left for the measurements.
     var warmUp = TimeSpan.FromSeconds(Argument("--warmup", 120));
-    Console.WriteLine($"warming up for {warmUp.TotalSeconds:F0} s at {Argument("--warmup-rate", 120)} jobs/s");
-    await PacedLoadDriver.RunAsync(concurrency, Argument("--warmup-rate", 120), warmUp, SubmitAsync, http);
+    var warmUpRate = Argument("--warmup-rate", 120);
+    Console.WriteLine($"warming up for {warmUp.TotalSeconds:F0} s at {warmUpRate} jobs/s");
+    await PacedLoadDriver.RunAsync(concurrency, warmUpRate, warmUp, SubmitAsync, http);
     await WaitForAllAsync(infrastructure);
     submitted.Clear();
     for (var i = 0; i < 40; i++)

@@ -4,3 +4,7 @@
 -- growing with the table (bench/JobsBench --diagnose).
 DROP INDEX IF EXISTS jobs_undispatched;
 CREATE INDEX jobs_undispatched ON jobs (created_at) WHERE hangfire_job_id IS NULL AND status IN ('pending', 'processing');
+
+-- The stale sweep (every few seconds in each Worker) finds pending jobs by their Hangfire job id to
+-- spot queue entries fetched but never started; pending rows are few, so the index stays small.
+CREATE INDEX IF NOT EXISTS jobs_pending_by_hangfire_job ON jobs (hangfire_job_id) WHERE status = 'pending';
