@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Hangfire.PostgreSql;
 using Hangfire.Storage;
+using Npgsql;
 
 namespace AspireLlm.Orchestration.Jobs;
 
@@ -10,12 +11,24 @@ namespace AspireLlm.Orchestration.Jobs;
 /// into a fetch query that all but one lost: about 20 queries per job at 20 workers, most of the
 /// database's CPU under load (measured by bench/JobsBench). Behind the gate, one worker polls and
 /// fetches while the others wait in-process; the next one takes over as soon as a job is fetched.
-/// Written by hand: Hangfire.PostgreSql has no setting for it.
+/// Written by hand: Hangfire.PostgreSql has no setting for it. Its distributed locks are advisory
+/// locks here (see <see cref="AdvisoryLock"/>), for the same reason: cost per job.
 /// </summary>
 internal sealed class GatedPostgreSqlStorage(IConnectionFactory connectionFactory, PostgreSqlStorageOptions options)
     : PostgreSqlStorage(connectionFactory, options)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+
+    private readonly IConnectionFactory _connectionFactory = connectionFactory;
+
+    private string SchemaName { get; } = options.SchemaName;
+
+    private NpgsqlConnection OpenConnection()
+    {
+        var connection = _connectionFactory.GetOrCreateConnection();
+        connection.Open();
+        return connection;
+    }
 
     public override IStorageConnection GetConnection() => new GatedConnection(this);
 
@@ -23,6 +36,63 @@ internal sealed class GatedPostgreSqlStorage(IConnectionFactory connectionFactor
 
     private sealed class GatedConnection(GatedPostgreSqlStorage storage) : PostgreSqlConnection(storage)
     {
+        // Hangfire may take a lock it already holds through the same connection; as in the base class,
+        // that nests instead of waiting on itself (an advisory lock is per session, and each lock here
+        // has a session of its own).
+        private readonly Dictionary<string, (AdvisoryLock Lock, int Holders)> _held = new(StringComparer.Ordinal);
+
+        public override IDisposable AcquireDistributedLock(string resource, TimeSpan timeout)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(resource);
+            var key = $"{storage.SchemaName}:{resource}";
+            _held[key] = _held.TryGetValue(key, out var held)
+                ? held with { Holders = held.Holders + 1 }
+                : (AdvisoryLock.Acquire(storage.OpenConnection, key, timeout, TimeProvider.System), 1);
+            return new Holder(this, key);
+        }
+
+        public override void Dispose()
+        {
+            foreach (var (held, _) in _held.Values)
+            {
+                held.Dispose();
+            }
+
+            _held.Clear();
+            base.Dispose();
+        }
+
+        private void Release(string key)
+        {
+            if (!_held.TryGetValue(key, out var held))
+            {
+                return;
+            }
+
+            if (held.Holders > 1)
+            {
+                _held[key] = held with { Holders = held.Holders - 1 };
+                return;
+            }
+
+            _held.Remove(key);
+            held.Lock.Dispose();
+        }
+
+        private sealed class Holder(GatedConnection connection, string key) : IDisposable
+        {
+            private bool _disposed;
+
+            public void Dispose()
+            {
+                if (!_disposed)
+                {
+                    _disposed = true;
+                    connection.Release(key);
+                }
+            }
+        }
+
         public override IFetchedJob FetchNextJob(string[] queues, CancellationToken cancellationToken)
         {
             // Separate gates per queue set: a worker long-polling an idle queue must not hold up another queue's workers.

@@ -143,7 +143,7 @@ try
         await using (var statements = new NpgsqlCommand("""
             CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
             SELECT calls, round(total_exec_time)::bigint, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
-            FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15
+            FROM pg_stat_statements ORDER BY calls DESC LIMIT 40
             """, connection))
         await using (var top = await statements.ExecuteReaderAsync())
         {
@@ -153,10 +153,15 @@ try
             }
         }
 
-        await using (var sessions = new NpgsqlCommand("SELECT sessions FROM pg_stat_database WHERE datname = current_database()", connection))
+        await using (var sessions = new NpgsqlCommand("""
+            SELECT sessions, xact_commit, (SELECT count(*) FROM jobs) FROM pg_stat_database WHERE datname = current_database()
+            """, connection))
+        await using (var totals = await sessions.ExecuteReaderAsync())
         {
+            await totals.ReadAsync();
             // Each session is a forked backend and a SCRAM handshake: a number that grows with the jobs means connections are not reused.
-            Console.Error.WriteLine($"Postgres sessions opened on this database: {await sessions.ExecuteScalarAsync()}");
+            Console.Error.WriteLine($"Postgres sessions opened on this database: {totals.GetInt64(0)}; " +
+                                    $"commits per job: {(double)totals.GetInt64(1) / totals.GetInt64(2):F1} ({totals.GetInt64(2)} jobs)");
         }
 
         await using var command = new NpgsqlCommand("""
