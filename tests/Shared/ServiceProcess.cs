@@ -43,15 +43,20 @@ public sealed class ServiceProcess : IDisposable
     /// <param name="project">"Api" or "Worker".</param>
     /// <param name="settings">Configuration keys (with ':') passed as environment variables.</param>
     /// <param name="pinToCores">A taskset CPU list (e.g. "1") to pin the process to, for benchmarks.</param>
+    /// <param name="niceness">A nice value to run the process at (every thread inherits it), for benchmarks.</param>
     public static ServiceProcess Start(
         string project, LocalInfrastructure infrastructure, IDictionary<string, string> settings, string? configuration = null,
-        string? pinToCores = null)
+        string? pinToCores = null, int? niceness = null)
     {
         configuration ??= AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(RepositoryRoot(), project, "bin", configuration, "net10.0", $"AspireLlm.{project}.dll");
         var url = $"http://127.0.0.1:{ServerProcess.FreePort()}";
-        // taskset execs dotnet in place, so the process id stays the service's own.
-        var start = new ProcessStartInfo(pinToCores is null ? "dotnet" : "taskset", pinToCores is null ? [dll] : ["-c", pinToCores, "dotnet", dll])
+        // taskset and nice exec dotnet in place, so the process id stays the service's own.
+        string[] command = [
+            .. pinToCores is null ? [] : new[] { "taskset", "-c", pinToCores },
+            .. niceness is null ? [] : new[] { "nice", "-n", niceness.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            "dotnet", dll];
+        var start = new ProcessStartInfo(command[0], command[1..])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
