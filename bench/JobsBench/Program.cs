@@ -28,9 +28,9 @@ await infrastructure.StartAsync();
 
 using var probe = new HttpClient();
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2 }) { Timeout = TimeSpan.FromSeconds(30) };
-using var api = ServiceProcess.Start("Api", infrastructure, new Dictionary<string, string> { ["Admin:BootstrapKey"] = AdminKey }, "Release");
+using var api = ServiceProcess.Start("Api", infrastructure, new Dictionary<string, string>(EnvironmentFrom("--api-env")) { ["Admin:BootstrapKey"] = AdminKey }, "Release");
 var workerProcesses = Enumerable.Range(0, workers)
-    .Select(_ => ServiceProcess.Start("Worker", infrastructure, new Dictionary<string, string>
+    .Select(_ => ServiceProcess.Start("Worker", infrastructure, new Dictionary<string, string>(EnvironmentFrom("--worker-env"))
     {
         ["Worker:ChatWorkerCount"] = workerThreads.ToString(),
     }, "Release", niceness: OptionalArgument("--worker-nice"))).ToList();
@@ -188,6 +188,20 @@ static int Argument(string name, int fallback)
     var args = Environment.GetCommandLineArgs();
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1]) : fallback;
+}
+
+// --api-env / --worker-env NAME=VALUE (repeatable): an environment variable for the Api or the Worker
+// processes only, e.g. a runtime knob to compare.
+static IEnumerable<KeyValuePair<string, string>> EnvironmentFrom(string option)
+{
+    var args = Environment.GetCommandLineArgs();
+    for (var i = 0; i < args.Length - 1; i++)
+    {
+        if (args[i] == option && args[i + 1].Split('=', 2) is [var name, var value])
+        {
+            yield return KeyValuePair.Create(name, value);
+        }
+    }
 }
 
 static int? OptionalArgument(string name) => Environment.GetCommandLineArgs().Contains(name) ? Argument(name, 0) : null;
