@@ -95,7 +95,7 @@ try
     submitted.Clear();
 
     // POST latency at a rate the workers keep up with: the Api's own cost, not a saturated machine's queueing.
-    var sustainableRate = Argument("--paced-rate", 60);
+    var sustainableRate = Argument("--paced-rate", 100);
     var pacedCpuBefore = CpuReading.Take(api, workerProcesses);
     var paced = await PacedLoadDriver.RunAsync(concurrency, sustainableRate, duration, SubmitAsync, http);
     await WaitForAllAsync(infrastructure);
@@ -103,6 +103,20 @@ try
     var pacedJobs = submitted.Count;
     var pacedPickup = await PickupPercentilesAsync(infrastructure, [.. submitted]);
     submitted.Clear();
+    if (Environment.GetCommandLineArgs().Contains("--paced-only"))
+    {
+        // A quicker run for comparing settings: the paced rows only, without the saturation phase.
+        Console.WriteLine($"| POST /v1/jobs at {sustainableRate}/s from {concurrency} submitters: p50 / p99 | {paced.Percentile(50):F2} / {paced.Percentile(99):F2} ms ({paced.Failures} failed) | p99 ≤ 15 ms |");
+        Console.WriteLine($"| pick-up latency at {sustainableRate}/s: p50 / p99 | {pacedPickup.P50:F1} / {pacedPickup.P99:F1} ms | |");
+        Console.WriteLine($"| CPU per job at {sustainableRate}/s: Api / Workers / Postgres / Redis | {pacedCpu.Api.TotalMicroseconds / pacedJobs:F0} / {pacedCpu.PerJob(pacedJobs)} | |");
+        Console.WriteLine($"| pick-up latency, idle: p50 / p99 | {idlePickup.P50:F1} / {idlePickup.P99:F1} ms | p50 ≤ 100 ms |");
+        if (diagnose)
+        {
+            await PrintDiagnosisAsync(infrastructure);
+        }
+
+        return;
+    }
 
     var baseline = await LoadDriver.RunAsync(concurrency, duration, async client =>
     {
@@ -136,41 +150,7 @@ try
     Console.WriteLine($"| peak RSS: Api / each Worker | {api.PeakRssMiB():F0} / {string.Join(", ", workerProcesses.Select(w => w.PeakRssMiB().ToString("F0")))} MiB | |");
     if (diagnose)
     {
-        await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString);
-        await connection.OpenAsync();
-        await using (var statements = new NpgsqlCommand("""
-            CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
-            SELECT calls, round(total_exec_time)::bigint, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
-            FROM pg_stat_statements ORDER BY calls DESC LIMIT 40
-            """, connection))
-        await using (var top = await statements.ExecuteReaderAsync())
-        {
-            while (await top.ReadAsync())
-            {
-                Console.Error.WriteLine($"{top.GetInt64(0),8} calls {top.GetInt64(1),7} ms  {top.GetString(2)}");
-            }
-        }
-
-        await using (var sessions = new NpgsqlCommand("""
-            SELECT sessions, xact_commit, (SELECT count(*) FROM jobs) FROM pg_stat_database WHERE datname = current_database()
-            """, connection))
-        await using (var totals = await sessions.ExecuteReaderAsync())
-        {
-            await totals.ReadAsync();
-            // Each session is a forked backend and a SCRAM handshake: a number that grows with the jobs means connections are not reused.
-            Console.Error.WriteLine($"Postgres sessions opened on this database: {totals.GetInt64(0)}; " +
-                                    $"commits per job: {(double)totals.GetInt64(1) / totals.GetInt64(2):F1} ({totals.GetInt64(2)} jobs)");
-        }
-
-        await using var command = new NpgsqlCommand("""
-            SELECT schemaname || '.' || relname, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd, n_tup_del
-            FROM pg_stat_user_tables ORDER BY seq_tup_read DESC LIMIT 8
-            """, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            Console.Error.WriteLine($"{reader.GetString(0),-28} seq_scan={reader.GetInt64(1)} seq_tup_read={reader.GetInt64(2)} idx_scan={(reader.IsDBNull(3) ? 0 : reader.GetInt64(3))} ins={reader.GetInt64(4)} upd={reader.GetInt64(5)} del={reader.GetInt64(6)}");
-        }
+        await PrintDiagnosisAsync(infrastructure);
     }
 
     Console.WriteLine($"| CPU: Api / Workers (whole run) | {api.CpuTime().TotalSeconds:F1} / {string.Join(", ", workerProcesses.Select(w => w.CpuTime().TotalSeconds.ToString("F1")))} s | |");
@@ -188,6 +168,46 @@ static int Argument(string name, int fallback)
     var args = Environment.GetCommandLineArgs();
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1]) : fallback;
+}
+
+// What Postgres did per job: statements by calls, commits, sessions opened, and scans by table (written to stderr).
+static async Task PrintDiagnosisAsync(LocalInfrastructure infrastructure)
+{
+    await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString);
+    await connection.OpenAsync();
+    await using (var statements = new NpgsqlCommand("""
+        CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+        SELECT calls, round(total_exec_time)::bigint, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+        FROM pg_stat_statements ORDER BY calls DESC LIMIT 40
+        """, connection))
+    await using (var top = await statements.ExecuteReaderAsync())
+    {
+        while (await top.ReadAsync())
+        {
+            Console.Error.WriteLine($"{top.GetInt64(0),8} calls {top.GetInt64(1),7} ms  {top.GetString(2)}");
+        }
+    }
+
+    await using (var sessions = new NpgsqlCommand("""
+        SELECT sessions, xact_commit, (SELECT count(*) FROM jobs) FROM pg_stat_database WHERE datname = current_database()
+        """, connection))
+    await using (var totals = await sessions.ExecuteReaderAsync())
+    {
+        await totals.ReadAsync();
+        // Each session is a forked backend and a SCRAM handshake: a number that grows with the jobs means connections are not reused.
+        Console.Error.WriteLine($"Postgres sessions opened on this database: {totals.GetInt64(0)}; " +
+                                $"commits per job: {(double)totals.GetInt64(1) / totals.GetInt64(2):F1} ({totals.GetInt64(2)} jobs)");
+    }
+
+    await using var command = new NpgsqlCommand("""
+        SELECT schemaname || '.' || relname, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd, n_tup_del
+        FROM pg_stat_user_tables ORDER BY seq_tup_read DESC LIMIT 8
+        """, connection);
+    await using var reader = await command.ExecuteReaderAsync();
+    while (await reader.ReadAsync())
+    {
+        Console.Error.WriteLine($"{reader.GetString(0),-28} seq_scan={reader.GetInt64(1)} seq_tup_read={reader.GetInt64(2)} idx_scan={(reader.IsDBNull(3) ? 0 : reader.GetInt64(3))} ins={reader.GetInt64(4)} upd={reader.GetInt64(5)} del={reader.GetInt64(6)}");
+    }
 }
 
 // --api-env / --worker-env NAME=VALUE (repeatable): an environment variable for the Api or the Worker
