@@ -124,19 +124,23 @@ public sealed partial class JobStore
     /// </summary>
     public async Task<int> ReleaseStaleAsync(string kind, DateTimeOffset pendingBefore, DateTimeOffset processingBefore, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"""
-            UPDATE jobs SET hangfire_job_id = NULL, updated_at = $4,
-                   steps = steps || jsonb_build_array(jsonb_build_object('at', $4::timestamptz, 'step', 'dispatched again after no progress'))
-            WHERE kind = $1 AND hangfire_job_id IS NOT NULL
-              AND ((status = 'pending' AND updated_at < $2) OR (status = 'processing' AND updated_at < $3)
-                   OR (hangfire_job_id = '{Dispatching}' AND updated_at < $4 - interval '30 seconds'))
-            """);
+        await using var command = dataSource.CreateCommand(ReleaseStaleSql);
         command.Parameters.AddWithValue(kind);
         command.Parameters.AddWithValue(pendingBefore);
         command.Parameters.AddWithValue(processingBefore);
         command.Parameters.AddWithValue(now);
         return await command.ExecuteNonQueryAsync(cancellationToken) + await ReleaseFetchedButNeverStartedAsync(kind, now, cancellationToken);
     }
+
+    // It runs every few seconds: the status condition lets it use the small index over active jobs
+    // (migration 0008) instead of scanning every job ever run.
+    internal const string ReleaseStaleSql = $"""
+        UPDATE jobs SET hangfire_job_id = NULL, updated_at = $4,
+               steps = steps || jsonb_build_array(jsonb_build_object('at', $4::timestamptz, 'step', 'dispatched again after no progress'))
+        WHERE kind = $1 AND status IN ('pending', 'processing') AND hangfire_job_id IS NOT NULL
+          AND ((status = 'pending' AND updated_at < $2) OR (status = 'processing' AND updated_at < $3)
+               OR (hangfire_job_id = '{Dispatching}' AND updated_at < $4 - interval '30 seconds'))
+        """;
 
     /// <summary>
     /// A Hangfire queue entry that a worker fetched but whose job never left Hangfire's Enqueued state
