@@ -1,4 +1,4 @@
-using System.Data;
+using Hangfire.Logging;
 using Hangfire.Storage;
 using Npgsql;
 
@@ -12,6 +12,11 @@ namespace AspireLlm.Orchestration.Jobs;
 /// SIGKILLed worker blocks its job until the row expires. An advisory lock is one round trip each
 /// way, writes nothing, and Postgres frees it the moment the holder's session ends.
 /// </summary>
+/// <remarks>
+/// Pooled connections are not reset when they go back to the pool (see <c>DatabaseTuning</c>), so a
+/// connection whose lock state is in doubt after an error must never go back: its pool is cleared,
+/// which closes it for good when it is disposed, and its session takes the lock with it.
+/// </remarks>
 internal sealed class AdvisoryLock : IDisposable
 {
     // The key is Postgres's own 64-bit hash of the resource name, so every process derives the same key.
@@ -20,6 +25,7 @@ internal sealed class AdvisoryLock : IDisposable
 
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan LongestRetryDelay = TimeSpan.FromMilliseconds(250);
+    private static readonly ILog Log = LogProvider.GetLogger(typeof(AdvisoryLock));
 
     private readonly NpgsqlConnection _connection;
     private readonly string _resource;
@@ -51,6 +57,7 @@ internal sealed class AdvisoryLock : IDisposable
                 var remaining = timeout - timeProvider.GetElapsedTime(started);
                 if (remaining <= TimeSpan.Zero)
                 {
+                    connection.Dispose();
                     throw new DistributedLockTimeoutException(resource);
                 }
 
@@ -60,9 +67,10 @@ internal sealed class AdvisoryLock : IDisposable
 
             return new AdvisoryLock(connection, resource);
         }
-        catch
+        catch (Exception exception) when (exception is not DistributedLockTimeoutException)
         {
-            connection.Dispose();
+            // The server may have granted the lock before the error reached us.
+            Discard(connection);
             throw;
         }
     }
@@ -80,15 +88,14 @@ internal sealed class AdvisoryLock : IDisposable
             using var unlock = new NpgsqlCommand(UnlockSql, _connection);
             unlock.Parameters.AddWithValue(_resource);
             unlock.ExecuteScalar();
-        }
-        catch (NpgsqlException) when (_connection.State != ConnectionState.Open)
-        {
-            // The connection broke: its session is gone, and Postgres freed the lock with it.
-        }
-        finally
-        {
-            // Npgsql does not return a broken connection to the pool.
             _connection.Dispose();
+        }
+        catch (Exception exception)
+        {
+            // As Hangfire.PostgreSql does, a failed release does not fail the work it guarded (the state
+            // change has committed); closing the session releases the lock instead.
+            Log.WarnException($"Could not release the lock on '{_resource}'; its connection is closed instead.", exception);
+            Discard(_connection);
         }
     }
 
@@ -97,5 +104,14 @@ internal sealed class AdvisoryLock : IDisposable
         using var command = new NpgsqlCommand(TryLockSql, connection);
         command.Parameters.AddWithValue(resource);
         return (bool)command.ExecuteScalar()!;
+    }
+
+    /// <summary>Closes the connection for good instead of returning it to the pool with a lock it may hold.</summary>
+    private static void Discard(NpgsqlConnection connection)
+    {
+        // Clearing the pool closes idle connections now and this busy one when it is disposed. It costs
+        // the other users of the pool a reconnect, on a path that only a broken connection takes.
+        NpgsqlConnection.ClearPool(connection);
+        connection.Dispose();
     }
 }

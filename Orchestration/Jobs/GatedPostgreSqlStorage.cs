@@ -53,6 +53,7 @@ internal sealed class GatedPostgreSqlStorage(IConnectionFactory connectionFactor
 
         public override void Dispose()
         {
+            // A lock still held here was not released by its holder (AdvisoryLock.Dispose never throws).
             foreach (var (held, _) in _held.Values)
             {
                 held.Dispose();

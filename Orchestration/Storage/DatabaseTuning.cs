@@ -16,8 +16,9 @@ public static class DatabaseTuning
         builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
 
         // Hangfire opens and closes a pooled connection for nearly every operation (about 30 per job);
-        // resetting session state on each return cost Postgres three statements each time. Neither we nor
-        // Hangfire.PostgreSql change session state (its locks are rows, not advisory locks), so skip it.
+        // resetting session state on each return cost Postgres three statements each time. Nothing leaves
+        // session state behind: Hangfire's locks are advisory locks that AdvisoryLock releases before its
+        // connection goes back, or whose connection it closes for good, so skip it.
         builder.ConnectionStringBuilder.NoResetOnClose = true;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AspireLlm.Orchestration.Jobs;
+using AspireLlm.Orchestration.Storage;
 using AspireLlm.Tests.Shared;
 using Hangfire.Storage;
 using Npgsql;
@@ -17,7 +18,11 @@ public sealed class HangfireLockTests(LocalInfrastructure infrastructure) : IAsy
 
     public Task InitializeAsync()
     {
-        _dataSource = NpgsqlDataSource.Create(infrastructure.DatabaseConnectionString);
+        // As the Worker configures it: pooled connections are not reset on return, so a lock left on one
+        // would stay held for as long as it lives.
+        var builder = new NpgsqlDataSourceBuilder(infrastructure.DatabaseConnectionString);
+        DatabaseTuning.Configure(builder);
+        _dataSource = builder.Build();
         return Task.CompletedTask;
     }
 
@@ -28,7 +33,7 @@ public sealed class HangfireLockTests(LocalInfrastructure infrastructure) : IAsy
     private static string Resource() => $"job:{Guid.NewGuid():N}:state-lock";
 
     [Fact]
-    public void A_held_lock_keeps_another_worker_out_until_it_is_released()
+    public async Task A_held_lock_keeps_another_worker_out_until_it_is_released()
     {
         var resource = Resource();
         using var first = Connect();
@@ -40,7 +45,23 @@ public sealed class HangfireLockTests(LocalInfrastructure infrastructure) : IAsy
         Assert.InRange(waited.Elapsed, TimeSpan.FromMilliseconds(290), TimeSpan.FromSeconds(5));
 
         held.Dispose();
+        Assert.Equal(0L, await SessionsHoldingAsync(resource)); // released, not handed back to the pool still held
         using var taken = second.AcquireDistributedLock(resource, TimeSpan.FromSeconds(1));
+        Assert.Equal(1L, await SessionsHoldingAsync(resource));
+    }
+
+    // The advisory locks granted on a Hangfire resource (the storage prefixes the schema name).
+    private const string LocksOn = """
+        FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+          AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('hangfire:' || $1, 0)
+        """;
+
+    private async Task<long> SessionsHoldingAsync(string resource)
+    {
+        await using var count = _dataSource.CreateCommand($"SELECT count(*) {LocksOn}");
+        count.Parameters.AddWithValue(resource);
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 
     [Fact]
@@ -85,11 +106,7 @@ public sealed class HangfireLockTests(LocalInfrastructure infrastructure) : IAsy
         _ = first.AcquireDistributedLock(resource, TimeSpan.FromSeconds(1));
 
         // The holder's session ends as a SIGKILLed worker's would: Postgres drops its advisory locks.
-        await using (var kill = _dataSource.CreateCommand("""
-            SELECT pg_terminate_backend(pid) FROM pg_locks
-            WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-              AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('hangfire:' || $1, 0)
-            """))
+        await using (var kill = _dataSource.CreateCommand($"SELECT pg_terminate_backend(pid) {LocksOn}"))
         {
             kill.Parameters.AddWithValue(resource);
             Assert.Equal(true, await kill.ExecuteScalarAsync());
