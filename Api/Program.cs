@@ -30,7 +30,7 @@ var app = builder.Build();
 
 app.UseRequestIds();
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+app.UseErrorStatusBodies();
 app.UseAuthentication();
 app.UseAuthorization();
 

@@ -49,28 +49,13 @@ internal sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
-        if (Gateway.GatewayRoutes.SpeaksOpenAi(Request.Path))
-        {
-            // OpenAI client libraries read OpenAI's error shape.
-            await Gateway.OpenAiError.Unauthorized().ToResult().ExecuteAsync(Context);
-            return;
-        }
-
-        await Results.Problem(
-            statusCode: StatusCodes.Status401Unauthorized,
-            title: "Unauthorized",
-            detail: "Send a valid API key as 'Authorization: Bearer <key>'.").ExecuteAsync(Context);
+        return Errors.ErrorResponses.WriteAsync(Context, StatusCodes.Status401Unauthorized, "Unauthorized",
+            "Incorrect or missing API key. Send 'Authorization: Bearer <key>'.", "invalid_api_key");
     }
 
-    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
-    {
-        await Results.Problem(
-            statusCode: StatusCodes.Status403Forbidden,
-            title: "Forbidden",
-            detail: "This API key may not use this endpoint.").ExecuteAsync(Context);
-    }
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Errors.ErrorResponses.WriteAsync(Context, StatusCodes.Status403Forbidden, "Forbidden", "This API key may not use this endpoint.", "forbidden");
 }

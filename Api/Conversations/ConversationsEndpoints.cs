@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AspireLlm.Api.ApiKeys;
+using AspireLlm.Orchestration.ChatRequests;
 using AspireLlm.Api.Errors;
 using AspireLlm.Api.Gateway;
 using AspireLlm.Orchestration.Routing;
@@ -40,7 +41,7 @@ public static class ConversationsEndpoints
             : null;
         if (error is not null)
         {
-            await ChatCompletionsEndpoint.Write(http, error);
+            await error.WriteAsync(http);
             return;
         }
 
@@ -54,7 +55,7 @@ public static class ConversationsEndpoints
     {
         if (await store.FindAsync(id, Caller.KeyOf(http).TenantId, http.RequestAborted) is not { } conversation)
         {
-            await ChatCompletionsEndpoint.Write(http, NotFound(id));
+            await NotFound(id).WriteAsync(http);
             return;
         }
 
@@ -73,20 +74,20 @@ public static class ConversationsEndpoints
 
         if (await store.FindAsync(id, key.TenantId, http.RequestAborted) is not { } conversation)
         {
-            await ChatCompletionsEndpoint.Write(http, NotFound(id));
+            await NotFound(id).WriteAsync(http);
             return;
         }
 
         // The key may have been restricted, or the alias retired, since the conversation began.
         if (OpenAiError.ForModel(conversation.Model, models.IsKnown(conversation.Model), key.Limits) is { } refusal)
         {
-            await ChatCompletionsEndpoint.Write(http, refusal);
+            await refusal.WriteAsync(http);
             return;
         }
 
         if (body["content"] is not JsonValue contentValue || !contentValue.TryGetValue<string>(out var content) || content.Length == 0)
         {
-            await ChatCompletionsEndpoint.Write(http, OpenAiError.Invalid("'content' is required and must be a non-empty string.", "content"));
+            await OpenAiError.Invalid("'content' is required and must be a non-empty string.", "content").WriteAsync(http);
             return;
         }
 
@@ -108,7 +109,7 @@ public static class ConversationsEndpoints
         var (request, error) = ChatCompletionParser.Parse(JsonSerializer.SerializeToElement(body));
         if (error is not null)
         {
-            await ChatCompletionsEndpoint.Write(http, error);
+            await OpenAiError.From(error).WriteAsync(http);
             return;
         }
 
@@ -123,7 +124,7 @@ public static class ConversationsEndpoints
 
     private static async Task<JsonObject?> ReadAsync(HttpContext http)
     {
-        var (document, status, error) = await RequestBody.ReadAsync(http, http.RequestAborted);
+        var (document, error) = await RequestBody.ReadAsync(http, http.RequestAborted);
         using (document)
         {
             if (document?.RootElement.ValueKind == JsonValueKind.Object)
@@ -132,7 +133,7 @@ public static class ConversationsEndpoints
             }
         }
 
-        await ChatCompletionsEndpoint.Write(http, new OpenAiError(document is null ? status : 400, error ?? "The body must be a JSON object.", "invalid_request_error"));
+        await OpenAiError.ForStatus(error?.Status ?? StatusCodes.Status400BadRequest, error?.Message ?? "The body must be a JSON object.").WriteAsync(http);
         return null;
     }
 

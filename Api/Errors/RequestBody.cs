@@ -1,65 +1,82 @@
 using System.Text.Json;
+using AspireLlm.Orchestration.ChatRequests;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace AspireLlm.Api.Errors;
 
+/// <summary>Why a body could not be read: 413 (too large) or 400 (not UTF-8, not acceptable JSON).</summary>
+public sealed record BodyError(int Status, string Message);
+
 /// <summary>
-/// Reads a JSON body within the configured size limit. The limit is checked here as well as by
-/// Kestrel because a chunked body has no Content-Length to reject up front.
+/// Reads a JSON body within the configured size limit, strictly (<see cref="StrictJson"/>). The limit
+/// is checked here as well as by Kestrel because a chunked body has no Content-Length to reject up front.
 /// </summary>
 public static class RequestBody
 {
+    private const int ChunkSize = 16 * 1024;
+
     /// <summary>The body as JSON, or a ProblemDetails error (413 too large, 400 not JSON).</summary>
     public static async Task<(JsonDocument? Document, ProblemHttpResult? Error)> ReadJsonAsync(
         HttpContext context, CancellationToken cancellationToken)
     {
-        var (document, status, error) = await ReadAsync(context, cancellationToken);
-        return document is not null ? (document, null)
-            : status == StatusCodes.Status413PayloadTooLarge ? (null, Problems.TooLarge(Limit(context)))
-            : (null, Problems.Validation(new() { ["$"] = [error!] }));
+        var (document, error) = await ReadAsync(context, cancellationToken);
+        return error is null ? (document, null)
+            : error.Status == StatusCodes.Status413PayloadTooLarge ? (null, Problems.TooLarge(error.Message))
+            : (null, Problems.Validation(new() { ["$"] = [error.Message] }));
     }
 
-    /// <summary>The body as JSON, or the status and message of why not, for endpoints with their own error shape.</summary>
-    public static async Task<(JsonDocument? Document, int Status, string? Error)> ReadAsync(HttpContext context, CancellationToken cancellationToken)
+    /// <summary>The body as JSON, or why not, for endpoints with their own error shape.</summary>
+    public static async Task<(JsonDocument? Document, BodyError? Error)> ReadAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        var limit = Limit(context);
-        var tooLarge = (default(JsonDocument), StatusCodes.Status413PayloadTooLarge, $"The body exceeds the limit of {limit} bytes.");
+        var limit = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBodyBytes;
         if (context.Request.ContentLength > limit)
         {
-            return tooLarge;
+            return (null, TooLarge(context, limit));
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
+        using var buffer = new MemoryStream(context.Request.ContentLength is { } length ? (int)length : ChunkSize);
+        var chunk = new byte[ChunkSize];
         int read;
         while ((read = await context.Request.Body.ReadAsync(chunk, cancellationToken)) > 0)
         {
             if (buffer.Length + read > limit)
             {
-                return tooLarge;
+                return (null, TooLarge(context, limit));
             }
 
             buffer.Write(chunk, 0, read);
         }
 
-        if (!System.Text.Unicode.Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
         {
             // Checked up front: the JSON reader only notices bad bytes inside a string when it is read.
-            return (null, StatusCodes.Status400BadRequest, "The body is not valid UTF-8.");
+            return (null, new BodyError(StatusCodes.Status400BadRequest, "The body is not valid UTF-8."));
         }
 
         try
         {
-            return (JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), StatusCodes.Status200OK, null);
+            return (StrictJson.Parse(body), null);
         }
         catch (JsonException exception)
         {
             var where = exception.LineNumber is { } line ? $" (line {line + 1}, byte {exception.BytePositionInLine + 1})" : "";
-            return (null, StatusCodes.Status400BadRequest, "The body is not valid JSON" + where + ".");
+            var reason = exception.Message.StartsWith("A string holds", StringComparison.Ordinal) ? exception.Message
+                : exception.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase) ? "The body names a property twice" + where + "."
+                : "The body is not valid JSON" + where + ".";
+            return (null, new BodyError(StatusCodes.Status400BadRequest, reason));
         }
     }
 
-    private static long Limit(HttpContext context) =>
-        context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBodyBytes;
+    /// <summary>
+    /// The rest of the body is never read, so the connection cannot carry another request: say so, or
+    /// a client that reuses it (Node's keep-alive agent, the OpenAI SDKs) meets a reset on its next
+    /// request and retries it as a network error.
+    /// </summary>
+    private static BodyError TooLarge(HttpContext context, long limit)
+    {
+        context.Response.Headers.Connection = "close";
+        return new BodyError(StatusCodes.Status413PayloadTooLarge, $"The body exceeds the limit of {limit} bytes.");
+    }
 }

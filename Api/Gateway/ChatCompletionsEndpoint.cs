@@ -5,6 +5,7 @@ using AspireLlm.Api.Errors;
 using AspireLlm.Orchestration.Hashing;
 using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Routing;
+using AspireLlm.Orchestration.ChatRequests;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -25,20 +26,20 @@ public static class ChatCompletionsEndpoint
     {
         var cancellationToken = http.RequestAborted;
         var key = Caller.KeyOf(http);
-        var (document, status, bodyError) = await RequestBody.ReadAsync(http, cancellationToken);
-        if (document is null)
+        var (document, bodyError) = await RequestBody.ReadAsync(http, cancellationToken);
+        if (bodyError is not null)
         {
-            await Write(http, new OpenAiError(status, bodyError!, "invalid_request_error"));
+            await OpenAiError.ForStatus(bodyError.Status, bodyError.Message).WriteAsync(http);
             return;
         }
 
         using (document)
         {
-            var (request, error) = ChatCompletionParser.Parse(document.RootElement);
-            error ??= OpenAiError.ForModel(request!.Model, models.IsKnown(request.Model), key.Limits);
+            var (request, parseError) = ChatCompletionParser.Parse(document!.RootElement);
+            var error = parseError is not null ? OpenAiError.From(parseError) : OpenAiError.ForModel(request!.Model, models.IsKnown(request.Model), key.Limits);
             if (error is not null)
             {
-                await Write(http, error);
+                await error.WriteAsync(http);
                 return;
             }
 
@@ -47,12 +48,12 @@ public static class ChatCompletionsEndpoint
             {
                 if (idempotencyKey.Length > 255)
                 {
-                    await Write(http, OpenAiError.Invalid("The Idempotency-Key header may be at most 255 characters.", "Idempotency-Key"));
+                    await OpenAiError.Invalid("The Idempotency-Key header may be at most 255 characters.", "Idempotency-Key").WriteAsync(http);
                     return;
                 }
 
                 claim = await idempotency.ClaimAsync(
-                    key.Id, idempotencyKey, CanonicalJson.Hash(document.RootElement), TimeSpan.FromSeconds(options.Value.SyncTimeoutSeconds + 30));
+                    key.Id, idempotencyKey, CanonicalJson.Hash(document!.RootElement), TimeSpan.FromSeconds(options.Value.SyncTimeoutSeconds + 30));
                 if (await AnswerRepeatAsync(http, claim))
                 {
                     return;
@@ -112,12 +113,12 @@ public static class ChatCompletionsEndpoint
         switch (claim.State)
         {
             case IdempotencyState.InProgress:
-                await Write(http, new OpenAiError(StatusCodes.Status409Conflict,
-                    "A request with this Idempotency-Key is still in progress.", "invalid_request_error", "Idempotency-Key", "idempotency_in_progress"));
+                await new OpenAiError(StatusCodes.Status409Conflict,
+                    "A request with this Idempotency-Key is still in progress.", "invalid_request_error", "Idempotency-Key", "idempotency_in_progress").WriteAsync(http);
                 return true;
             case IdempotencyState.Mismatch:
-                await Write(http, new OpenAiError(StatusCodes.Status422UnprocessableEntity,
-                    "This Idempotency-Key was used with a different request body.", "invalid_request_error", "Idempotency-Key", "idempotency_mismatch"));
+                await new OpenAiError(StatusCodes.Status422UnprocessableEntity,
+                    "This Idempotency-Key was used with a different request body.", "invalid_request_error", "Idempotency-Key", "idempotency_mismatch").WriteAsync(http);
                 return true;
             case IdempotencyState.Replay:
                 http.Response.Headers["Idempotent-Replayed"] = "true";
@@ -126,16 +127,5 @@ public static class ChatCompletionsEndpoint
             default:
                 return false;
         }
-    }
-
-    internal static async Task Write(HttpContext http, OpenAiError error, TimeSpan? retryAfter = null)
-    {
-        if (retryAfter is { } wait)
-        {
-            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        http.Response.StatusCode = error.Status;
-        await http.Response.WriteAsJsonAsync(error.Body(), Json);
     }
 }

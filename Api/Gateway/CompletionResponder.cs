@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using AspireLlm.Orchestration.Admission;
+using AspireLlm.Orchestration.ChatRequests;
 using Microsoft.Extensions.AI;
 
 namespace AspireLlm.Api.Gateway;
@@ -122,7 +123,7 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
     private async Task<Answer> FailAsync(OpenAiError error, TimeSpan? retryAfter)
     {
         WriteRateLimitHeaders();
-        await ChatCompletionsEndpoint.Write(http, error, retryAfter);
+        await error.WriteAsync(http, retryAfter);
         return new Answer(error.Status, JsonSerializer.Serialize(error.Body(), ChatCompletionsEndpoint.Json));
     }
 

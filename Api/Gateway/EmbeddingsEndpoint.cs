@@ -16,20 +16,20 @@ public static class EmbeddingsEndpoint
     public static async Task HandleAsync(HttpContext http, EmbeddingCatalog embeddings, IModelAdmission admission)
     {
         var key = Caller.KeyOf(http);
-        var (document, status, bodyError) = await RequestBody.ReadAsync(http, http.RequestAborted);
-        if (document is null)
+        var (document, bodyError) = await RequestBody.ReadAsync(http, http.RequestAborted);
+        if (bodyError is not null)
         {
-            await ChatCompletionsEndpoint.Write(http, new OpenAiError(status, bodyError!, "invalid_request_error"));
+            await OpenAiError.ForStatus(bodyError.Status, bodyError.Message).WriteAsync(http);
             return;
         }
 
         using (document)
         {
-            var (request, error) = Parse(document.RootElement);
+            var (request, error) = Parse(document!.RootElement);
             error ??= OpenAiError.ForModel(request!.Model, embeddings.IsKnown(request.Model), key.Limits);
             if (error is not null)
             {
-                await ChatCompletionsEndpoint.Write(http, error);
+                await error.WriteAsync(http);
                 return;
             }
 
@@ -61,7 +61,7 @@ public static class EmbeddingsEndpoint
             }
             catch (Exception exception) when (GatewayErrors.From(exception) is { } mapped)
             {
-                await ChatCompletionsEndpoint.Write(http, mapped.Error, mapped.RetryAfter);
+                await mapped.Error.WriteAsync(http, mapped.RetryAfter);
             }
         }
     }

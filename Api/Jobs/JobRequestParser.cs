@@ -5,28 +5,18 @@ using AspireLlm.Orchestration.Routing;
 
 namespace AspireLlm.Api.Jobs;
 
-/// <summary>A validated <c>POST /v1/jobs</c> body.</summary>
-public sealed record JobRequest(string Kind, JsonElement Input, string? WebhookUrl)
-{
-    /// <summary>
-    /// The model aliases the job will call: its own, or each batch item's. Read through the same
-    /// deserialisation the Worker uses (case-insensitive, last duplicate wins), so the two can never
-    /// disagree about which model a job names.
-    /// </summary>
-    public IEnumerable<string> Models() => Kind switch
-    {
-        JobKinds.Batch => Input.Deserialize<BatchInput>(JobInputJson.Options)?.Requests?.Select(r => r.Model!).Where(m => m is not null) ?? [],
-        _ => Input.Deserialize<ChatCompletionInput>(JobInputJson.Options)?.Model is { } model ? [model] : [],
-    };
-}
+/// <summary>A validated <c>POST /v1/jobs</c> body, with the model aliases its input names (read as the Worker reads them).</summary>
+public sealed record JobRequest(string Kind, JsonElement Input, string? WebhookUrl, IReadOnlyList<JobModel> Models);
 
 /// <summary>
-/// Turns the raw body into a <see cref="JobRequest"/> or field errors keyed by JSON path. Parsing is
-/// done by hand from the document rather than by model binding so that every error names its field.
+/// Turns the raw body into a <see cref="JobRequest"/> or field errors keyed by JSON path. The input is
+/// held to exactly the rules of a chat completion (<see cref="JobInputs"/>); the envelope's own fields
+/// are checked here, and an unknown one is refused, so a mistyped <c>webhook_url</c> is never silently ignored.
 /// </summary>
 public sealed class JobRequestParser(ModelCatalog models, IConfiguration configuration)
 {
     private static readonly string KnownKinds = string.Join(", ", JobKinds.Queues.Keys);
+    private static readonly HashSet<string> Known = ["kind", "input", "webhook_url"];
 
     private bool AllowPrivateWebhooks => configuration.GetValue("Webhooks:AllowPrivateNetworks", false);
 
@@ -39,6 +29,11 @@ public sealed class JobRequestParser(ModelCatalog models, IConfiguration configu
             return (null, errors);
         }
 
+        foreach (var unknown in body.EnumerateObject().Where(property => !Known.Contains(property.Name)))
+        {
+            errors[unknown.Name] = [$"Unknown field '{unknown.Name}' (known: {string.Join(", ", Known)})."];
+        }
+
         string? kind = null;
         if (!body.TryGetProperty("kind", out var kindElement) || kindElement.ValueKind != JsonValueKind.String)
         {
@@ -46,7 +41,7 @@ public sealed class JobRequestParser(ModelCatalog models, IConfiguration configu
         }
         else if (!JobKinds.IsKnown(kind = kindElement.GetString()!))
         {
-            errors["kind"] = [$"Unknown kind '{kind}' (one of: {KnownKinds})."];
+            errors["kind"] = [$"Unknown kind (one of: {KnownKinds})."];
         }
 
         string? webhookUrl = null;
@@ -65,28 +60,21 @@ public sealed class JobRequestParser(ModelCatalog models, IConfiguration configu
             return (null, errors);
         }
 
-        foreach (var (field, messages) in ValidateInput(kind, input))
+        IReadOnlyList<JobModel> named = [];
+        if (kind is not null && JobKinds.IsKnown(kind))
         {
-            errors[field] = messages;
-        }
-
-        return errors.Count > 0 ? (null, errors) : (new JobRequest(kind!, input.Clone(), webhookUrl), errors);
-    }
-
-    private Dictionary<string, string[]> ValidateInput(string? kind, JsonElement input)
-    {
-        try
-        {
-            return kind switch
+            (named, var inputErrors) = JobInputs.Read(kind, input, "input");
+            foreach (var error in inputErrors)
             {
-                JobKinds.ChatCompletion => input.Deserialize<ChatCompletionInput>(JobInputJson.Options)!.Validate("input", models.IsKnown),
-                JobKinds.Batch => input.Deserialize<BatchInput>(JobInputJson.Options)!.Validate("input", models.IsKnown),
-                _ => [],
-            };
+                errors[error.Param ?? "input"] = [error.Message];
+            }
+
+            foreach (var model in named.Where(model => !models.IsKnown(model.Alias)))
+            {
+                errors[model.Path] = ["Unknown model alias."];
+            }
         }
-        catch (JsonException exception)
-        {
-            return new() { ["input" + (exception.Path?.TrimStart('$') ?? "")] = ["The value has the wrong type."] };
-        }
+
+        return errors.Count > 0 ? (null, errors) : (new JobRequest(kind!, input.Clone(), webhookUrl, named), errors);
     }
 }

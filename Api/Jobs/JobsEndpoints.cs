@@ -45,7 +45,7 @@ public static class JobsEndpoints
             }
 
             var limits = Caller.KeyOf(context).Limits;
-            if (request.Models().FirstOrDefault(model => !limits.Allows(model)) is { } refused)
+            if (request.Models.Select(model => model.Alias).FirstOrDefault(alias => !limits.Allows(alias)) is { } refused)
             {
                 return TypedResults.Problem(
                     statusCode: StatusCodes.Status403Forbidden, title: "Model not allowed", detail: $"This API key may not use the model '{refused}'.");

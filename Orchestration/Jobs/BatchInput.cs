@@ -1,51 +1,59 @@
-using System.Text.Json.Serialization;
+using System.Text.Json;
+using AspireLlm.Orchestration.ChatRequests;
 
 namespace AspireLlm.Orchestration.Jobs;
 
-/// <summary>The input of a batch job: chat requests run with bounded concurrency.</summary>
-public sealed record BatchInput
+/// <summary>The input of a batch job: chat requests, each read by the chat completion parser, run with bounded concurrency.</summary>
+public sealed record BatchInput(IReadOnlyList<ChatCompletionRequest> Requests, int Concurrency)
 {
     public const int MaxRequests = 1000;
     public const int MaxConcurrencyLimit = 32;
+    public const int DefaultConcurrency = 4;
 
-    [JsonPropertyName("requests")]
-    public IReadOnlyList<ChatCompletionInput>? Requests { get; init; }
+    private static readonly HashSet<string> Known = ["requests", "max_concurrency"];
 
-    [JsonPropertyName("max_concurrency")]
-    public int? MaxConcurrency { get; init; }
-
-    public int Concurrency => MaxConcurrency ?? 4;
-
-    /// <summary>Field errors keyed by their JSON path; each request is checked like a chat job's input.</summary>
-    public Dictionary<string, string[]> Validate(string prefix, Func<string, bool> isKnownModel)
+    /// <summary>The batch, or its errors: the first of the batch itself, or the first of each request.</summary>
+    public static (BatchInput? Input, IReadOnlyList<ChatRequestError> Errors) Parse(JsonElement input, string path)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (Requests is null || Requests.Count is 0 or > MaxRequests)
+        foreach (var property in input.EnumerateObject())
         {
-            errors[$"{prefix}.requests"] = [$"Between 1 and {MaxRequests} requests are required."];
-            return errors;
-        }
-
-        if (MaxConcurrency is < 1 or > MaxConcurrencyLimit)
-        {
-            errors[$"{prefix}.max_concurrency"] = [$"max_concurrency must be between 1 and {MaxConcurrencyLimit}."];
-        }
-
-        for (var i = 0; i < Requests.Count; i++)
-        {
-            var itemPrefix = $"{prefix}.requests[{i}]";
-            if (Requests[i] is not { } request)
+            if (!Known.Contains(property.Name))
             {
-                errors[itemPrefix] = ["The request must be an object."];
-                continue;
-            }
-
-            foreach (var (field, messages) in request.Validate(itemPrefix, isKnownModel))
-            {
-                errors[field] = messages;
+                return (null, [new($"Unrecognized argument supplied: {property.Name}", $"{path}.{property.Name}", "unknown_parameter")]);
             }
         }
 
-        return errors;
+        if (!input.TryGetProperty("requests", out var requests) || requests.ValueKind != JsonValueKind.Array
+            || requests.GetArrayLength() is 0 or > MaxRequests)
+        {
+            return (null, [new($"Between 1 and {MaxRequests} requests are required.", $"{path}.requests")]);
+        }
+
+        var concurrency = DefaultConcurrency;
+        if (input.TryGetProperty("max_concurrency", out var max) && max.ValueKind != JsonValueKind.Null)
+        {
+            if (max.ValueKind != JsonValueKind.Number || !max.TryGetInt32(out concurrency) || concurrency is < 1 or > MaxConcurrencyLimit)
+            {
+                return (null, [new($"max_concurrency must be an integer from 1 to {MaxConcurrencyLimit}.", $"{path}.max_concurrency")]);
+            }
+        }
+
+        var parsed = new List<ChatCompletionRequest>(requests.GetArrayLength());
+        var errors = new List<ChatRequestError>();
+        var index = 0;
+        foreach (var request in requests.EnumerateArray())
+        {
+            var (item, error) = ChatCompletionParser.Parse(request, $"{path}.requests[{index++}]");
+            if (error is not null)
+            {
+                errors.Add(error);
+            }
+            else
+            {
+                parsed.Add(item!);
+            }
+        }
+
+        return errors.Count > 0 ? (null, errors) : (new BatchInput(parsed, concurrency), []);
     }
 }

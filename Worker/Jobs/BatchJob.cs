@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using AspireLlm.Orchestration.Admission;
+using AspireLlm.Orchestration.ChatRequests;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Routing;
@@ -24,8 +25,8 @@ internal sealed class BatchJob(
     private async Task<JobOutcome> RunBodyAsync(JobRunContext context)
     {
         var job = context.Job;
-        var input = job.Input.Deserialize<BatchInput>(JobInputJson.Options)!;
-        var requests = input.Requests!;
+        var input = JobInputs.Batch(job.Input);
+        var requests = input.Requests;
         var items = new ConcurrentDictionary<int, JobItem>(await store.GetItemsAsync(job.Id, job.Run, context.CancellationToken));
         var done = items.Count;
         var partial = Sum(items.Values, "batch");
@@ -78,16 +79,16 @@ internal sealed class BatchJob(
         return new JobOutcome(JsonSerializer.SerializeToElement(result), JsonSerializer.SerializeToElement(usage), charge);
     }
 
-    private async Task<JobItem> RunItemAsync(int index, ChatCompletionInput request, AdmissionSubject subject, CancellationToken cancellationToken)
+    private async Task<JobItem> RunItemAsync(int index, ChatCompletionRequest request, AdmissionSubject subject, CancellationToken cancellationToken)
     {
         // A subject per item: admission writes its per-call snapshots into it.
         var call = new ModelCallContext(subject.TenantId, principal: new AdmissionSubject(subject.KeyId, subject.TenantId, subject.Limits, subject.TenantLimits));
         try
         {
-            subject.EnsureAllows(request.Model!);
-            var response = await models.GetChatClient(request.Model!)
-                .GetResponseAsync(request.ToChatMessages(), request.ToChatOptions().WithCallContext(call), cancellationToken);
-            var completion = ChatCompletionResult.From(response, request.Model!, timeProvider.GetUtcNow(), call);
+            subject.EnsureAllows(request.Model);
+            var response = await models.GetChatClient(request.Model)
+                .GetResponseAsync(request.Messages, request.Options.WithCallContext(call), cancellationToken);
+            var completion = ChatCompletionResult.From(response, request.Model, timeProvider.GetUtcNow(), call);
             return new JobItem(
                 index, JobStatus.Completed, completion.Result, null, completion.Charge.InputTokens, completion.Charge.OutputTokens, completion.Charge.Cost);
         }

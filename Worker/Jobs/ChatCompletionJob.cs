@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Pipeline;
@@ -21,8 +20,8 @@ internal sealed class ChatCompletionJob(
 
     private async Task<JobOutcome> RunBodyAsync(JobRunContext context)
     {
-        var input = context.Job.Input.Deserialize<ChatCompletionInput>(JobInputJson.Options)!;
-        var alias = input.Model!;
+        var request = JobInputs.Chat(context.Job.Input);
+        var alias = request.Model;
         var client = models.GetChatClient(alias);
         var subject = await subjects.ForKeyAsync(context.Job.ApiKeyId, context.Job.TenantId, context.CancellationToken);
         subject.EnsureAllows(alias);
@@ -33,7 +32,7 @@ internal sealed class ChatCompletionJob(
         try
         {
             await foreach (var update in client.GetStreamingResponseAsync(
-                input.ToChatMessages(), input.ToChatOptions().WithCallContext(call), context.CancellationToken))
+                request.Messages, request.Options.WithCallContext(call), context.CancellationToken))
             {
                 updates.Add(update);
                 if (!string.IsNullOrEmpty(update.Text) && tokens.Add(update.Text) is { } text)

@@ -1,4 +1,5 @@
 using AspireLlm.Orchestration.Admission;
+using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Providers;
 using AspireLlm.Orchestration.Resilience;
 using AspireLlm.Orchestration.Routing;
@@ -18,7 +19,7 @@ internal static class TransientFaults
         // A spent budget does not come back within a job's retries; a per-minute limit does.
         ModelAdmissionException { Refusal: AdmissionRefusal.BudgetExhausted or AdmissionRefusal.TooLarge or AdmissionRefusal.NotAllowed } => false,
         ModelAdmissionException or ModelUnavailableException or StreamInterruptedException => true,
-        PromptTooLargeException or StructuredOutputException => false,
+        PromptTooLargeException or StructuredOutputException or InvalidJobInputException => false,
         _ => FailureClassifier.IsTransient(FailureClassifier.Classify(exception)),
     };
 
@@ -41,6 +42,7 @@ internal static class TransientFaults
             StreamInterruptedException => ("stream_interrupted", exception.Message),
             PromptTooLargeException => ("context_length_exceeded", exception.Message),
             StructuredOutputException => ("invalid_structured_output", exception.Message),
+            InvalidJobInputException => ("invalid_request", exception.Message),
             // Already redacted by the provider handler: providers echo prompts in their errors.
             ProviderHttpException http => ("provider_error", http.Message),
             _ => ("internal_error", "The job failed; see the Worker logs for job id details."),

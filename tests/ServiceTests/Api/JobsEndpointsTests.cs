@@ -30,7 +30,7 @@ public sealed class JobsEndpointsTests(LocalInfrastructure infrastructure) : IAs
             },
         };
 
-        // The Worker reads inputs case-insensitively, and so must the check.
+        // Inputs are read by the chat parser's exact names, on both sides: another casing is an unknown field, refused.
         var shouted = JobRequests.Chat(model: "claude-sonnet");
         shouted["input"]!.AsObject().Remove("model");
         shouted["input"]!["MODEL"] = "gpt-4o-mini";
@@ -40,7 +40,7 @@ public sealed class JobsEndpointsTests(LocalInfrastructure infrastructure) : IAs
         using var mixed = await client.PostJobAsync(batch);
         using var sneaky = await client.PostJobAsync(shouted);
 
-        Assert.Equal(HttpStatusCode.Forbidden, sneaky.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, sneaky.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, chat.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, allowed.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, mixed.StatusCode);

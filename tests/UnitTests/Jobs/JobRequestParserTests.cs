@@ -31,33 +31,42 @@ public sealed class JobRequestParserTests
 
         Assert.Empty(errors);
         Assert.Equal("chat.completion", request!.Kind);
-        var input = request.Input.Deserialize<ChatCompletionInput>()!;
-        var options = input.ToChatOptions();
-        Assert.Equal(0.2f, options.Temperature);
-        Assert.Equal(50, options.MaxOutputTokens);
-        Assert.Equal(7, options.Seed);
-        Assert.Equal(["\n"], options.StopSequences!);
-        Assert.Equal(2, input.ToChatMessages().Count);
+        Assert.Equal([new JobModel("input.model", "gpt-4o-mini")], request.Models);
+        var input = JobInputs.Chat(request.Input);
+        Assert.Equal(0.2f, input.Options.Temperature);
+        Assert.Equal(50, input.Options.MaxOutputTokens);
+        Assert.Equal(7, input.Options.Seed);
+        Assert.Equal(["\n"], input.Options.StopSequences!);
+        Assert.Equal(2, input.Messages.Count);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"nope","messages":[{"role":"user","content":"x"}]}""", "input.model")]
+    [InlineData("""{"model":"gpt-4o-mini","messages":[{"role":"user"}]}""", "input.messages[0].content")]
+    [InlineData("""{"model":"gpt-4o-mini","messages":[{"content":"x"}]}""", "input.messages[0].role")]
+    [InlineData("""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"top_p":3}""", "input.top_p")]
+    [InlineData("""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"max_tokens":0}""", "input.max_tokens")]
+    [InlineData("""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"stop":["a","b","c","d","e"]}""", "input.stop")]
+    [InlineData("""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"temperature":"hot"}""", "input.temperature")]
+    [InlineData("""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"temprature":0}""", "input.temprature")]
+    [InlineData("""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"../../etc","parameters":{}}}]}""", "input.tools[0].function.name")]
+    public void An_input_is_held_to_the_chat_completion_rules_with_the_field_named(string input, string field)
+    {
+        var (request, errors) = Parse($$"""{"kind":"chat.completion","input":{{input}}}""");
+
+        Assert.Null(request);
+        Assert.Equal([field], errors.Keys);
     }
 
     [Fact]
-    public void Every_invalid_field_is_reported_at_once()
+    public void An_unknown_envelope_field_is_refused_not_ignored()
     {
         var (request, errors) = Parse("""
-            {"kind":"chat.completion","input":{"model":"nope","messages":[{"role":"user"},{"content":"x"}],"top_p":3,"max_tokens":0,"stop":["a","b","c","d","e"]}}
+            {"kind":"chat.completion","webhook":"https://example.com/hook","input":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}}
             """);
 
         Assert.Null(request);
-        Assert.Equal(
-            ["input.max_tokens", "input.messages[0].content", "input.messages[1].role", "input.model", "input.stop", "input.top_p"],
-            errors.Keys.Order(StringComparer.Ordinal));
-    }
-
-    [Fact]
-    public void Wrong_types_name_the_field()
-    {
-        var (_, errors) = Parse("""{"kind":"chat.completion","input":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"temperature":"hot"}}""");
-        Assert.Contains("input.temperature", errors.Keys);
+        Assert.Equal(["webhook"], errors.Keys);
     }
 
     [Theory]
@@ -84,7 +93,29 @@ public sealed class JobRequestParserTests
             """);
 
         Assert.Null(request);
-        Assert.Equal(["input.max_concurrency", "input.requests[1].messages", "input.requests[1].model"], errors.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["input.max_concurrency"], errors.Keys);
+    }
+
+    [Fact]
+    public void Each_batch_request_reports_its_own_first_error()
+    {
+        var (request, errors) = Parse("""
+            {"kind":"batch","input":{"requests":[{"model":"gpt-4o-mini","messages":[{"role":"user","content":"ok"}]},{"model":"gpt-4o-mini","messages":[]},{"model":"x","messages":[{"role":"user","content":"ok"}],"n":2}]}}
+            """);
+
+        Assert.Null(request);
+        Assert.Equal(["input.requests[1].messages", "input.requests[2].n"], errors.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Unknown_batch_models_are_named_by_item()
+    {
+        var (request, errors) = Parse("""
+            {"kind":"batch","input":{"requests":[{"model":"gpt-4o-mini","messages":[{"role":"user","content":"ok"}]},{"model":"nope","messages":[{"role":"user","content":"ok"}]}]}}
+            """);
+
+        Assert.Null(request);
+        Assert.Equal(["input.requests[1].model"], errors.Keys);
     }
 
     [Fact]
