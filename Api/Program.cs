@@ -23,7 +23,13 @@ builder.AddJobs();
 builder.AddApiErrors();
 
 builder.Services.ConfigureHttpJsonOptions(options =>
-    options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+{
+    options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+    // Bound request bodies (the admin endpoints') are read as strictly as the hand-read ones: a
+    // misspelt or repeated field is an error, never silently ignored or last-one-wins.
+    options.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+    options.SerializerOptions.AllowDuplicateProperties = false;
+});
 builder.Services.AddOpenApi();
 
 var app = builder.Build();

@@ -34,7 +34,9 @@ public static class ConversationsEndpoints
 
         var model = body["model"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
         var system = body["system"] is JsonValue systemValue && systemValue.TryGetValue<string>(out var systemText) ? systemText : null;
+        var unknown = body.Select(property => property.Key).FirstOrDefault(name => name is not ("model" or "system"));
         var error = !cipher.IsConfigured ? new OpenAiError(StatusCodes.Status503ServiceUnavailable, "Conversations are not configured on this deployment.", "service_unavailable")
+            : unknown is not null ? OpenAiError.Invalid($"Unrecognized request argument supplied: {unknown}", unknown, "unknown_parameter")
             : model is null ? OpenAiError.Invalid("'model' is required and must be a string.", "model")
             : OpenAiError.ForModel(model, models.IsKnown(model), key.Limits) is { } refusal ? refusal
             : body["system"] is not null and not JsonValue ? OpenAiError.Invalid("'system' must be a string.", "system")

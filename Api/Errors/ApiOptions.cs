@@ -19,6 +19,7 @@ public sealed class ApiOptions
     [Range(1, 1024 * 1024)]
     public double MinRequestBodyBytesPerSecond { get; set; } = 240;
 
-    [Range(1, 60)]
+    /// <summary>How long a body may start slowly before its rate is enforced (Kestrel requires more than 1 s).</summary>
+    [Range(2, 60)]
     public int MinRequestBodyGraceSeconds { get; set; } = 5;
 }

@@ -30,9 +30,9 @@ public static class RequestBody
     public static async Task<(JsonDocument? Document, BodyError? Error)> ReadAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var limit = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBodyBytes;
-        if (context.Request.ContentLength > limit)
+        if (context.Request.ContentLength is { } declared && declared > limit)
         {
-            return (null, TooLarge(context, limit));
+            return (null, await RefuseDeclaredAsync(context, declared, limit, cancellationToken));
         }
 
         using var buffer = new MemoryStream(context.Request.ContentLength is { } length ? (int)length : ChunkSize);
@@ -70,10 +70,32 @@ public static class RequestBody
     }
 
     /// <summary>
-    /// The rest of the body is never read, so the connection cannot carry another request: say so, or
-    /// a client that reuses it (Node's keep-alive agent, the OpenAI SDKs) meets a reset on its next
-    /// request and retries it as a network error.
+    /// A body declared too large is read to its end and dropped when it is within a few times the
+    /// limit, so the client, still sending, can read the 413 and keep its connection. Answered at once,
+    /// the rest would arrive at a closed socket: the client sees a reset instead of the 413, and a
+    /// keep-alive client (Node's agent, the OpenAI SDKs) retries it as a network error. Bigger bodies
+    /// are not worth reading: the 413 goes out at once, marked so that nobody reuses the connection.
     /// </summary>
+    private static async Task<BodyError> RefuseDeclaredAsync(HttpContext context, long declared, long limit, CancellationToken cancellationToken)
+    {
+        var size = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>();
+        if (declared <= limit * DrainFactor && size is { IsReadOnly: false })
+        {
+            size.MaxRequestBodySize = declared;
+            var discard = new byte[ChunkSize];
+            while (await context.Request.Body.ReadAsync(discard, cancellationToken) > 0)
+            {
+            }
+
+            return new BodyError(StatusCodes.Status413PayloadTooLarge, $"The body exceeds the limit of {limit} bytes.");
+        }
+
+        return TooLarge(context, limit);
+    }
+
+    private const int DrainFactor = 4;
+
+    /// <summary>The rest of the body is not read, so the connection cannot carry another request: say so.</summary>
     private static BodyError TooLarge(HttpContext context, long limit)
     {
         context.Response.Headers.Connection = "close";

@@ -34,10 +34,15 @@ public static class EmbeddingsEndpoint
             }
 
             var caller = key.ToSubject();
-            var tokens = embeddings.CountTokens(request!.Inputs);
-            var worstCost = embeddings.DeploymentsOf(request.Model).Max(d => d.Price.CostOf(tokens, 0));
             try
             {
+                int tokens;
+                using (await Orchestration.Tokens.LargePromptGate.EnterAsync(request!.Inputs.Sum(input => (long)input.Length), http.RequestAborted))
+                {
+                    tokens = embeddings.CountTokens(request.Inputs);
+                }
+
+                var worstCost = embeddings.DeploymentsOf(request.Model).Max(d => d.Price.CostOf(tokens, 0));
                 await using var lease = await admission.AdmitAsync(
                     new AdmissionRequest(key.TenantId, request.Model, tokens, 0, worstCost, caller), http.RequestAborted);
                 var (result, _, cost) = await embeddings.GenerateAsync(request.Model, request.Inputs, request.Dimensions, http.RequestAborted);

@@ -32,6 +32,8 @@ public static class GatewayErrors
             (new OpenAiError(StatusCodes.Status502BadGateway, e.Message, "upstream_error", null, e.ErrorCode), null),
         StructuredOutputException e =>
             (new OpenAiError(StatusCodes.Status502BadGateway, e.Message, "upstream_error", "response_format", "invalid_structured_output"), null),
+        Orchestration.Tokens.ServerBusyException e =>
+            (new OpenAiError(StatusCodes.Status503ServiceUnavailable, e.Message, "service_unavailable", null, "server_busy"), e.RetryAfter),
         StreamInterruptedException e =>
             (new OpenAiError(StatusCodes.Status502BadGateway, e.Message, "upstream_error", null, "stream_interrupted"), null),
         _ => null,

@@ -30,14 +30,17 @@ public sealed record OpenAiError(int Status, string Message, string Type, string
     }, null, code);
 
     public static OpenAiError ModelNotFound(string model) =>
-        new(StatusCodes.Status404NotFound, $"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found");
+        new(StatusCodes.Status404NotFound, $"The model '{Echo(model)}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found");
 
     /// <summary>Null when the model exists and the key may use it; otherwise OpenAI's 404 or our 403.</summary>
     public static OpenAiError? ForModel(string model, bool exists, Orchestration.Admission.KeyLimits limits) =>
         !exists ? ModelNotFound(model) : !limits.Allows(model) ? ModelNotAllowed(model) : null;
 
     public static OpenAiError ModelNotAllowed(string model) =>
-        new(StatusCodes.Status403Forbidden, $"This API key may not use the model '{model}'.", "permission_error", "model", "model_not_allowed");
+        new(StatusCodes.Status403Forbidden, $"This API key may not use the model '{Echo(model)}'.", "permission_error", "model", "model_not_allowed");
+
+    /// <summary>What a client sent, quoted back short: an error must not grow with the request.</summary>
+    private static string Echo(string value) => value.Length <= 64 ? value : value[..64] + "…";
 
     public object Body() => new { error = new { message = Message, type = Type, param = Param, code = Code } };
 

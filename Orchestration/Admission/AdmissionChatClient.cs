@@ -19,7 +19,7 @@ public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IMo
     {
         var (callOptions, context) = ModelCallContext.Ensure(options);
         var messageList = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        await using var lease = await admission.AdmitAsync(Estimate(messageList, callOptions, context, streamed: false), cancellationToken);
+        await using var lease = await admission.AdmitAsync(await EstimateAsync(messageList, callOptions, context, streamed: false, cancellationToken), cancellationToken);
         try
         {
             return await base.GetResponseAsync(messageList, callOptions, cancellationToken);
@@ -35,7 +35,7 @@ public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IMo
     {
         var (callOptions, context) = ModelCallContext.Ensure(options);
         var messageList = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        await using var lease = await admission.AdmitAsync(Estimate(messageList, callOptions, context, streamed: true), cancellationToken);
+        await using var lease = await admission.AdmitAsync(await EstimateAsync(messageList, callOptions, context, streamed: true, cancellationToken), cancellationToken);
         try
         {
             await foreach (var update in base.GetStreamingResponseAsync(messageList, callOptions, cancellationToken))
@@ -47,6 +47,14 @@ public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IMo
         {
             await SettleAsync(lease, context);
         }
+    }
+
+    /// <summary>The estimate; a very large prompt waits its turn to be counted (<see cref="LargePromptGate"/>).</summary>
+    private async ValueTask<AdmissionRequest> EstimateAsync(
+        IReadOnlyList<ChatMessage> messages, ChatOptions options, ModelCallContext context, bool streamed, CancellationToken cancellationToken)
+    {
+        using var turn = await LargePromptGate.EnterAsync(LargePromptGate.CharactersOf(messages, options), cancellationToken);
+        return Estimate(messages, options, context, streamed);
     }
 
     private AdmissionRequest Estimate(IReadOnlyList<ChatMessage> messages, ChatOptions options, ModelCallContext context, bool streamed)

@@ -18,7 +18,7 @@ internal static class TransientFaults
     {
         // A spent budget does not come back within a job's retries; a per-minute limit does.
         ModelAdmissionException { Refusal: AdmissionRefusal.BudgetExhausted or AdmissionRefusal.TooLarge or AdmissionRefusal.NotAllowed } => false,
-        ModelAdmissionException or ModelUnavailableException or StreamInterruptedException => true,
+        ModelAdmissionException or ModelUnavailableException or StreamInterruptedException or Orchestration.Tokens.ServerBusyException => true,
         PromptTooLargeException or StructuredOutputException or InvalidJobInputException => false,
         _ => FailureClassifier.IsTransient(FailureClassifier.Classify(exception)),
     };
