@@ -13,8 +13,13 @@ namespace AspireLlm.Api.ApiKeys;
 /// <see cref="KeyCacheEpoch"/>, so a change made on any replica reaches all of them within a second.
 /// </summary>
 public sealed partial class ApiKeyStore(
-    NpgsqlDataSource dataSource, IMemoryCache cache, TimeProvider timeProvider, IOptions<AdminOptions> admin, KeyCacheEpoch epoch)
+    NpgsqlDataSource dataSource, TimeProvider timeProvider, IOptions<AdminOptions> admin, KeyCacheEpoch epoch,
+    IOptions<FailedAuthenticationOptions> failedAuthentication) : IDisposable
 {
+    /// <summary>Keys found, and keys not found, each in a cache of bounded size: a flood of made-up keys evicts only made-up keys.</summary>
+    private readonly MemoryCache _known = new(new MemoryCacheOptions { SizeLimit = 100_000 });
+    private readonly MemoryCache _unknown = new(new MemoryCacheOptions { SizeLimit = failedAuthentication.Value.UnknownKeysRemembered });
+
     /// <summary>Only a bound for when Redis cannot announce changes; normally the epoch retires entries first.</summary>
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
 
@@ -25,14 +30,23 @@ public sealed partial class ApiKeyStore(
 
     private const string FromKeys = "FROM api_keys k LEFT JOIN tenant_limits t ON t.tenant_id = k.tenant_id";
 
-    public async Task<ApiKeyRecord?> FindAsync(string key, CancellationToken cancellationToken)
+    /// <summary>
+    /// The key's record, or null when there is none. A key in neither cache is looked up in the database
+    /// only if <paramref name="mayLookUp"/> agrees; when it does not, <c>LookupRefused</c> is true.
+    /// </summary>
+    public async Task<(ApiKeyRecord? Record, bool LookupRefused)> FindAsync(string key, Func<bool> mayLookUp, CancellationToken cancellationToken)
     {
         var hash = ApiKeyFormat.Hash(key);
         var currentEpoch = epoch.Current;
-        var cacheKey = $"api-key:{currentEpoch}:{Convert.ToBase64String(hash)}";
-        if (currentEpoch >= 0 && cache.TryGetValue(cacheKey, out ApiKeyRecord? cached))
+        var cacheKey = $"{currentEpoch}:{Convert.ToBase64String(hash)}";
+        if (currentEpoch >= 0 && (_known.TryGetValue(cacheKey, out ApiKeyRecord? cached) || _unknown.TryGetValue(cacheKey, out cached)))
         {
-            return cached;
+            return (cached, false);
+        }
+
+        if (!mayLookUp())
+        {
+            return (null, true);
         }
 
         await using var command = dataSource.CreateCommand($"SELECT {Columns} {FromKeys} WHERE k.key_hash = $1");
@@ -43,15 +57,25 @@ public sealed partial class ApiKeyStore(
         {
             // The admin key could not be stored at start (the database was down then): store it now.
             await EnsureBootstrapKeyAsync(cancellationToken);
-            return await FindAsync(key, cancellationToken);
+            return await FindAsync(key, mayLookUp, cancellationToken);
         }
 
         if (currentEpoch >= 0)
         {
-            cache.Set(cacheKey, record, CacheFor);
+            (record is null ? _unknown : _known).Set(cacheKey, record, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = CacheFor });
         }
 
-        return record;
+        return (record, false);
+    }
+
+    /// <summary>The key's record, from a cache or the database; null when there is none.</summary>
+    public async Task<ApiKeyRecord?> FindAsync(string key, CancellationToken cancellationToken) =>
+        (await FindAsync(key, static () => true, cancellationToken)).Record;
+
+    public void Dispose()
+    {
+        _known.Dispose();
+        _unknown.Dispose();
     }
 
     public Task EnsureBootstrapKeyAsync(CancellationToken cancellationToken) =>

@@ -8,7 +8,11 @@ internal static class ApiKeysExtensions
 
     public static IHostApplicationBuilder AddApiKeys(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddMemoryCache();
+        builder.Services.AddOptions<FailedAuthenticationOptions>()
+            .Bind(builder.Configuration.GetSection(FailedAuthenticationOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<FailedAuthentication>();
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<KeyCacheEpoch>();
         builder.Services.AddHostedService(services => services.GetRequiredService<KeyCacheEpoch>());

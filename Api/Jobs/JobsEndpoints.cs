@@ -4,6 +4,7 @@ using AspireLlm.Api.Errors;
 using AspireLlm.Orchestration.Hashing;
 using AspireLlm.Orchestration.Jobs;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace AspireLlm.Api.Jobs;
 
@@ -21,7 +22,7 @@ public static class JobsEndpoints
 
     internal static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> CreateAsync(
         HttpContext context, JobRequestParser parser, JobStore store, JobNotifications notifications,
-        TimeProvider timeProvider, CancellationToken cancellationToken)
+        IOptions<JobLimitsOptions> jobLimits, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
         var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
@@ -61,7 +62,16 @@ public static class JobsEndpoints
                 idempotencyKey.Length > 0 ? idempotencyKey : null,
                 CanonicalJson.Hash(body.RootElement), timeProvider.GetUtcNow(), request.WebhookUrl);
 
-            var (stored, created) = await store.CreateAsync(job, cancellationToken);
+            var (stored, created) = await store.CreateAsync(job, jobLimits.Value.MaxPendingPerKey, cancellationToken);
+            if (stored is null)
+            {
+                context.Response.Headers.RetryAfter = "5";
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status429TooManyRequests, title: "Too many pending jobs",
+                    detail: $"This API key already has {jobLimits.Value.MaxPendingPerKey} jobs waiting to start; submit more as they start.",
+                    extensions: new Dictionary<string, object?> { ["code"] = "too_many_pending_jobs" });
+            }
+
             if (!created && !IdempotencyKeys.SameRequest(stored.RequestHash, job.RequestHash))
             {
                 return TypedResults.Problem(

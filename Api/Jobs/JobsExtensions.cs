@@ -13,6 +13,10 @@ internal static class JobsExtensions
     /// </summary>
     public static IHostApplicationBuilder AddJobs(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<JobLimitsOptions>()
+            .Bind(builder.Configuration.GetSection(JobLimitsOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddSingleton<JobRequestParser>();
         builder.Services.AddSingleton<JobEventLog>();

@@ -99,6 +99,32 @@ public sealed partial class JobStore
     }
 
     /// <summary>
+    /// Hands a running job back to wait until <paramref name="notBefore"/>: pending, with no queue entry,
+    /// so the dispatcher queues it again when it is due (within one sweep). The step log says why and
+    /// until when. A wait for a rate limit does not use up one of the job's attempts.
+    /// </summary>
+    /// <param name="waitingFor">What the job waits for, as the current step shows it ("the rate limit", "a retry").</param>
+    public async Task DeferAsync(
+        Guid id, DateTimeOffset notBefore, string waitingFor, string reason, bool countsAsAttempt, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE jobs SET status = 'pending', hangfire_job_id = NULL, not_before = $2, updated_at = $4,
+                   attempts = attempts - CASE WHEN $5 THEN 0 ELSE 1 END,
+                   current_step = 'waiting for ' || $6 || ' until ' || to_char($2 AT TIME ZONE 'UTC', 'HH24:MI:SS') || ' UTC',
+                   steps = steps || jsonb_build_array(jsonb_build_object(
+                       'at', $4::timestamptz, 'step', 'waiting', 'for', $6::text, 'reason', $3::text, 'until', $2::timestamptz))
+            WHERE id = $1 AND status = 'processing'
+            """);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(notBefore);
+        command.Parameters.AddWithValue(reason);
+        command.Parameters.AddWithValue(now);
+        command.Parameters.AddWithValue(countsAsAttempt);
+        command.Parameters.AddWithValue(waitingFor);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// An operator's retry of a failed or cancelled job: a new run, with its own charge and webhook.
     /// Returns null when the job is not in a state that can be retried.
     /// </summary>

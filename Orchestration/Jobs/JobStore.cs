@@ -18,16 +18,19 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Inserts the job, or returns the one already accepted under the same idempotency key for the
-    /// same API key. <c>Created</c> is false when an existing job is returned.
+    /// same API key. <c>Created</c> is false when an existing job is returned; <c>Job</c> is null when
+    /// the key already has <paramref name="maxPending"/> pending jobs (checked in the insert itself, so
+    /// concurrent submissions can pass it together by at most their number).
     /// </summary>
-    public async Task<(JobRecord Job, bool Created)> CreateAsync(NewJob job, CancellationToken cancellationToken)
+    public async Task<(JobRecord? Job, bool Created)> CreateAsync(NewJob job, int maxPending, CancellationToken cancellationToken)
     {
         // The NOTIFY is delivered on commit: the workers' dispatchers wake and put the job on its queue.
         await using var command = dataSource.CreateCommand($"""
             WITH inserted AS (
                 INSERT INTO jobs (id, tenant_id, api_key_id, kind, status, steps, input, idempotency_key, request_hash, created_at, updated_at, webhook_url)
-                VALUES ($1, $2, $3, $4, 'pending', jsonb_build_array(jsonb_build_object('at', $7::timestamptz, 'step', 'accepted')),
-                        $5, $6, $8, $7, $7, $9)
+                SELECT $1, $2, $3, $4, 'pending', jsonb_build_array(jsonb_build_object('at', $7::timestamptz, 'step', 'accepted')),
+                       $5, $6, $8, $7, $7, $9
+                WHERE (SELECT count(*) FROM jobs WHERE api_key_id = $3 AND status = 'pending') < $10
                 ON CONFLICT (api_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING {Columns})
             SELECT inserted.*, pg_notify('{DispatchChannel}', '') FROM inserted
@@ -41,19 +44,20 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue(job.CreatedAt);
         command.Parameters.AddWithValue(job.RequestHash);
         command.Parameters.Add(NullableText(job.WebhookUrl));
+        command.Parameters.AddWithValue(maxPending);
 
         var created = await ReadSingleAsync(command, cancellationToken);
-        if (created is not null)
+        if (created is not null || job.IdempotencyKey is null)
         {
-            return (created, true);
+            return (created, created is not null);
         }
 
+        // Nothing inserted: the idempotency key was used before, or the key is at its cap.
         await using var existing = dataSource.CreateCommand(
             $"SELECT {Columns} FROM jobs WHERE api_key_id = $1 AND idempotency_key = $2");
         existing.Parameters.AddWithValue(job.ApiKeyId);
-        existing.Parameters.AddWithValue(job.IdempotencyKey!);
-        return (await ReadSingleAsync(existing, cancellationToken)
-            ?? throw new InvalidOperationException("The idempotent job vanished between insert and read."), false);
+        existing.Parameters.AddWithValue(job.IdempotencyKey);
+        return (await ReadSingleAsync(existing, cancellationToken), false);
     }
 
     /// <summary>A job as its owner may see it: another tenant's id reads as not found.</summary>
@@ -101,6 +105,7 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
             UPDATE jobs SET hangfire_job_id = '{Dispatching}', dispatch_id = gen_random_uuid(), updated_at = now()
             WHERE id IN (
                 SELECT id FROM jobs WHERE hangfire_job_id IS NULL AND status IN ('pending', 'processing')
+                  AND (not_before IS NULL OR not_before <= now())
                 ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED)
             RETURNING id, kind, dispatch_id
             """))

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Jobs;
 using Microsoft.Extensions.Options;
 
@@ -77,13 +78,25 @@ internal sealed partial class JobExecution(
             await reporter.StatusAsync(jobId, JobStatus.Pending);
             throw;
         }
+        catch (ModelAdmissionException refusal) when (refusal.Refusal == AdmissionRefusal.RateLimited)
+        {
+            // A per-minute limit: the job runs again when the window allows, without using an attempt.
+            var now = timeProvider.GetUtcNow();
+            var until = now + (refusal.RetryAfter ?? TimeSpan.FromSeconds(5));
+            await store.DeferAsync(jobId, until, "the rate limit", refusal.Message, countsAsAttempt: false, now, CancellationToken.None);
+            LogRateLimited(logger, jobId, until);
+            await reporter.StatusAsync(jobId, JobStatus.Pending);
+        }
         catch (Exception exception) when (TransientFaults.IsTransient(exception, deadline.IsCancellationRequested)
                                           && job.Attempts < IChatCompletionJob.MaxAttempts)
         {
+            // Scheduled by our dispatcher rather than by rethrowing into Hangfire's retry, whose re-enqueue
+            // lands on Hangfire's "default" queue, which no server of ours listens to.
             LogTransientFailure(logger, jobId, job.Attempts, exception.GetType().Name);
-            await store.RequeueAsync(jobId, TransientFaults.Describe(exception), timeProvider.GetUtcNow(), CancellationToken.None);
+            var now = timeProvider.GetUtcNow();
+            await store.DeferAsync(jobId, now + TransientFaults.Backoff(job.Attempts), "a retry", TransientFaults.Describe(exception),
+                countsAsAttempt: true, now, CancellationToken.None);
             await reporter.StatusAsync(jobId, JobStatus.Pending);
-            throw;
         }
         catch (Exception exception)
         {
@@ -102,6 +115,9 @@ internal sealed partial class JobExecution(
 
     [LoggerMessage(4003, LogLevel.Warning, "Job {JobId} failed with {Code}.")]
     private static partial void LogFailed(ILogger logger, Guid jobId, string code, Exception exception);
+
+    [LoggerMessage(4005, LogLevel.Information, "Job {JobId} was refused by a per-minute limit; it runs again after {Until}.")]
+    private static partial void LogRateLimited(ILogger logger, Guid jobId, DateTimeOffset until);
 
     [LoggerMessage(4004, LogLevel.Information, "Job {JobId} was cancelled.")]
     private static partial void LogCancelled(ILogger logger, Guid jobId);

@@ -23,6 +23,11 @@ internal static class TransientFaults
         _ => FailureClassifier.IsTransient(FailureClassifier.Classify(exception)),
     };
 
+    private static readonly TimeSpan[] Backoffs = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];
+
+    /// <summary>How long a job waits after its <paramref name="attempt"/>-th run failed transiently.</summary>
+    public static TimeSpan Backoff(int attempt) => Backoffs[Math.Clamp(attempt - 1, 0, Backoffs.Length - 1)];
+
     public static string Describe(Exception exception) => exception switch
     {
         ModelUnavailableException unavailable => $"model {unavailable.Alias} unavailable",

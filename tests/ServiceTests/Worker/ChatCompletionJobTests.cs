@@ -195,17 +195,23 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
     }
 
     [Fact]
-    public async Task Transient_timeout_before_the_last_attempt_is_rethrown_for_hangfire_to_retry()
+    public async Task Transient_timeout_before_the_last_attempt_waits_for_the_dispatcher_to_run_it_again()
     {
         var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("retry me"));
         var dispatchId = await _worker.DispatchIdAsync(id);
+        var before = DateTimeOffset.UtcNow;
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            _worker.ChatJob(new SimulatorOptions { LatencyMs = 5_000 }, timeoutSeconds: 1).RunAsync(id, dispatchId, CancellationToken.None));
+        // Not rethrown into Hangfire's retry: the job is handed back to our dispatcher with a backoff.
+        await _worker.ChatJob(new SimulatorOptions { LatencyMs = 5_000 }, timeoutSeconds: 1).RunAsync(id, dispatchId, CancellationToken.None);
 
         var job = (await _worker.Store.GetAsync(id, CancellationToken.None))!;
         Assert.Equal(JobStatus.Pending, job.Status);
-        Assert.Equal("waiting to retry", job.CurrentStep);
+        Assert.Null(job.HangfireJobId);
+        Assert.StartsWith("waiting for a retry until ", job.CurrentStep, StringComparison.Ordinal);
+        var wait = job.Steps.EnumerateArray().Last();
+        Assert.InRange(wait.GetProperty("until").GetDateTimeOffset(), before.AddSeconds(2), DateTimeOffset.UtcNow.AddSeconds(3));
+        Assert.Equal(0, await _worker.CountAsync(
+            "SELECT count(*) FROM jobs WHERE id = $1 AND hangfire_job_id IS NULL AND (not_before IS NULL OR not_before <= now())", id));
     }
 
     [Fact]

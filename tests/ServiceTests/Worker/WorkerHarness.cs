@@ -66,8 +66,8 @@ public sealed class WorkerHarness : IAsyncDisposable
         var (job, _) = await Store.CreateAsync(
             new NewJob(Guid.CreateVersion7(), "tenant-w", apiKeyId, kind, json, null, CanonicalJson.Hash(json),
                 createdAt ?? DateTimeOffset.UtcNow, webhookUrl),
-            CancellationToken.None);
-        return job.Id;
+            int.MaxValue, CancellationToken.None);
+        return job!.Id;
     }
 
     public static object ChatInput(string content) => new
