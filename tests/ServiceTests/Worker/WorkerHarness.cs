@@ -28,8 +28,8 @@ public sealed class WorkerHarness : IAsyncDisposable
     {
         DataSource = dataSource;
         Redis = redis;
-        Store = new JobStore(dataSource);
-        Events = new JobEventLog(redis);
+        Store = new JobStore(dataSource, TestEncryption.Cipher);
+        Events = new JobEventLog(redis, TestEncryption.Cipher);
     }
 
     public NpgsqlDataSource DataSource { get; }
@@ -91,6 +91,7 @@ public sealed class WorkerHarness : IAsyncDisposable
         return (Guid)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>An API key of tenant-w (with no webhook secret yet: the first use makes one).</summary>
     public async Task<Guid> CreateKeyAsync()
     {
         var keyId = Guid.NewGuid();
