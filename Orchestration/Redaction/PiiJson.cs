@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace AspireLlm.Orchestration.Redaction;
 
 /// <summary><see cref="PiiRedactor"/> over the string values of a JSON document (names and numbers are kept).</summary>
-public static class PiiJson
+internal static class PiiJson
 {
     public static bool ContainsPii(JsonElement element) => element.ValueKind switch
     {
