@@ -10,7 +10,9 @@ var redis = infrastructure.Redis;
 var database = infrastructure.Database;
 
 // Secrets. A missing provider key means the simulator provider serves every alias; a missing admin
-// key is generated once, kept in the AppHost's user secrets and shown in the Aspire dashboard.
+// key is generated once, kept in the AppHost's user secrets and shown in the Aspire dashboard. The
+// conversation key is the content encryption key "k1" (Encryption:Keys adds more for rotation); the
+// Api and the Worker both seal and open content with it.
 var adminKey = builder.AddParameter(ResourceNames.AdminKey,
     new GenerateParameterDefault { MinLength = 40, Special = false }, secret: true, persist: true);
 var conversationKey = builder.AddParameter(ResourceNames.ConversationKey,
@@ -19,9 +21,11 @@ var openAiKey = builder.AddOptionalSecret(ResourceNames.OpenAiKey);
 var anthropicKey = builder.AddOptionalSecret(ResourceNames.AnthropicKey);
 
 // One-shot schema migration (our tables and Hangfire's), awaited by everything that uses the database.
+// It has the content key too: it seals anything an older version stored in the clear.
 var migrations = builder.AddProject<Projects.Worker>(ResourceNames.Migrations, launchProfileName: null)
     .WithArgs("migrate")
-    .WithReference(database, ResourceNames.Database).WaitFor(database);
+    .WithReference(database, ResourceNames.Database).WaitFor(database)
+    .WithEnvironment("Conversations__EncryptionKey", conversationKey);
 
 var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
@@ -38,6 +42,7 @@ builder.AddProject<Projects.Worker>(ResourceNames.Worker)
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
     .WithReference(database, ResourceNames.Database).WaitFor(database)
     .WaitForCompletion(migrations)
+    .WithEnvironment("Conversations__EncryptionKey", conversationKey)
     .WithEnvironment("Providers__OpenAI__ApiKey", openAiKey)
     .WithEnvironment("Providers__Anthropic__ApiKey", anthropicKey)
     .WithHttpHealthCheck("/health")

@@ -1,4 +1,5 @@
 using AspireLlm.Orchestration.Admission;
+using AspireLlm.Orchestration.Encryption;
 using AspireLlm.Orchestration.Resilience;
 using AspireLlm.Orchestration.Routing;
 using AspireLlm.Orchestration.Telemetry;
@@ -29,11 +30,13 @@ public static class OrchestrationExtensions
     /// <summary>
     /// Registers the model pipeline and its options (validated at start: a bad setting stops the
     /// process with a message naming it). Used by both the Api and the Worker. Redis, when
-    /// registered, carries the answer cache and the shared circuit state.
+    /// registered, carries the answer cache (sealed with the content cipher, registered here too)
+    /// and the shared circuit state.
     /// </summary>
     public static IHostApplicationBuilder AddOrchestration(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.AddContentEncryption();
 
         builder.Services.AddOptions<OrchestrationOptions>()
             .Bind(builder.Configuration.GetSection(OrchestrationOptions.SectionName))
@@ -55,7 +58,7 @@ public static class OrchestrationExtensions
             services.GetRequiredService<IOptions<OrchestrationOptions>>(), services.GetRequiredService<IConfiguration>(),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<OrchestrationTelemetry>(),
             services.GetRequiredService<SharedBreakerBoard>(), services.GetRequiredService<IModelAdmission>(),
-            services.GetService<ILoggerFactory>(), services.GetService<IConnectionMultiplexer>()));
+            services.GetService<ILoggerFactory>(), services.GetService<IConnectionMultiplexer>(), cipher: services.GetRequiredService<ContentCipher>()));
         builder.Services.AddSingleton(services => new Embeddings.EmbeddingCatalog(
             services.GetRequiredService<IOptions<OrchestrationOptions>>(), services.GetRequiredService<IConfiguration>(),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<OrchestrationTelemetry>(),

@@ -39,6 +39,9 @@ public sealed class EmbeddingAliasOptions
 {
     [Required]
     public List<string> Deployments { get; set; } = [];
+
+    /// <summary>Replace personal data in the inputs before they leave for the provider (as <see cref="ModelAliasOptions.RedactPrompts"/> does for chat).</summary>
+    public bool RedactInputs { get; set; }
 }
 
 /// <summary>How long cached answers live.</summary>

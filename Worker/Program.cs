@@ -3,6 +3,7 @@ using AspireLlm.Orchestration.Storage;
 using AspireLlm.ServiceDefaults;
 using AspireLlm.Worker.Jobs;
 using AspireLlm.Worker.Migrations;
+using AspireLlm.Worker.Retention;
 using AspireLlm.Worker.Webhooks;
 
 if (args is ["migrate", ..])
@@ -22,6 +23,7 @@ builder.AddRedisAdmission(); // jobs are charged to their key's limits and budge
 builder.AddOrchestration();
 builder.AddJobProcessing();
 builder.AddWebhooks();
+builder.AddRetention();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -1,5 +1,5 @@
+using AspireLlm.Orchestration.Jobs.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 
 namespace AspireLlm.Api.ApiKeys;
 
@@ -15,14 +15,13 @@ internal static class WebhookSecretEndpoints
         return routes;
     }
 
-    internal static async Task<Ok<WebhookSecret>> GetAsync(HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    /// <summary>Stored sealed; a key that has none yet gets one now, and its webhooks are signed with it.</summary>
+    internal static async Task<Ok<WebhookSecret>> GetAsync(HttpContext context, WebhookSecretStore secrets, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
-        await using var command = dataSource.CreateCommand("SELECT webhook_secret FROM api_keys WHERE id = $1");
-        command.Parameters.AddWithValue(caller.KeyId);
-        var secret = (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var secret = await secrets.GetOrCreateAsync(caller.KeyId, cancellationToken);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(new WebhookSecret(secret, "HMAC-SHA256 over \"{timestamp}.{body}\"",
-            Orchestration.Jobs.Webhooks.WebhookSignature.SignatureHeader, Orchestration.Jobs.Webhooks.WebhookSignature.TimestampHeader));
+            WebhookSignature.SignatureHeader, WebhookSignature.TimestampHeader));
     }
 }

@@ -1,61 +1,49 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using AspireLlm.Orchestration.Encryption;
 using Microsoft.Extensions.Options;
 
 namespace AspireLlm.Api.Conversations;
 
 /// <summary>
-/// Encrypts message contents at rest with AES-256-GCM (System.Security.Cryptography; nothing hand
-/// rolled but the layout). Each value is: a version byte, a 12-byte random nonce, the 16-byte tag,
-/// the ciphertext. The conversation id and the message's position are bound in as associated data,
-/// so a ciphertext copied to another row or conversation fails to decrypt instead of being shown.
+/// Message contents at rest, sealed with the shared <see cref="ContentCipher"/> (so they follow key
+/// rotation like all content). The conversation id and the message's position are bound in, so a
+/// ciphertext copied to another row or conversation fails to decrypt instead of being shown.
+/// Messages written before the shared cipher (format version 1: a version byte, nonce, tag,
+/// ciphertext, under a key derived from <c>Conversations:EncryptionKey</c>) still open.
 /// </summary>
-public sealed class ConversationCipher(IOptions<ConversationOptions> options)
+public sealed class ConversationCipher(ContentCipher cipher, IOptions<ConversationOptions> options)
 {
-    private const byte Version = 1;
+    private const byte LegacyVersion = 1;
     private const int NonceSize = 12;
     private const int TagSize = 16;
 
-    private readonly byte[]? _key = options.Value.EncryptionKey is { Length: >= 32 } secret
+    private readonly byte[]? _legacyKey = options.Value.EncryptionKey is { Length: >= 32 } secret
         ? HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(secret), 32, info: "aspirellm conversations v1"u8.ToArray())
         : null;
 
-    public bool IsConfigured => _key is not null;
+    public byte[] Encrypt(string plaintext, Guid conversationId, int seq) =>
+        cipher.Seal(plaintext, SealContext.For(SealContext.ConversationMessage, conversationId, seq));
 
-    public byte[] Encrypt(string plaintext, Guid conversationId, int seq)
-    {
-        var plain = Encoding.UTF8.GetBytes(plaintext);
-        var sealedValue = new byte[1 + NonceSize + TagSize + plain.Length];
-        sealedValue[0] = Version;
-        var nonce = sealedValue.AsSpan(1, NonceSize);
-        RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(Key, TagSize);
-        aes.Encrypt(nonce, plain, sealedValue.AsSpan(1 + NonceSize + TagSize), sealedValue.AsSpan(1 + NonceSize, TagSize), AssociatedData(conversationId, seq));
-        return sealedValue;
-    }
+    public string Decrypt(byte[] sealedValue, Guid conversationId, int seq) => sealedValue is [LegacyVersion, ..]
+        ? DecryptLegacy(sealedValue, conversationId, seq)
+        : cipher.OpenString(sealedValue, SealContext.For(SealContext.ConversationMessage, conversationId, seq));
 
-    public string Decrypt(byte[] sealedValue, Guid conversationId, int seq)
+    private string DecryptLegacy(byte[] sealedValue, Guid conversationId, int seq)
     {
-        if (sealedValue.Length < 1 + NonceSize + TagSize || sealedValue[0] != Version)
+        if (_legacyKey is null || sealedValue.Length < 1 + NonceSize + TagSize)
         {
-            throw new CryptographicException("Unknown conversation content format.");
+            throw new CryptographicException($"A version-1 conversation message needs {EncryptionOptions.DefaultKeySetting} to open.");
         }
 
+        var associatedData = new byte[20];
+        conversationId.TryWriteBytes(associatedData);
+        BinaryPrimitives.WriteInt32BigEndian(associatedData.AsSpan(16), seq);
         var plain = new byte[sealedValue.Length - 1 - NonceSize - TagSize];
-        using var aes = new AesGcm(Key, TagSize);
+        using var aes = new AesGcm(_legacyKey, TagSize);
         aes.Decrypt(sealedValue.AsSpan(1, NonceSize), sealedValue.AsSpan(1 + NonceSize + TagSize), sealedValue.AsSpan(1 + NonceSize, TagSize), plain,
-            AssociatedData(conversationId, seq));
+            associatedData);
         return Encoding.UTF8.GetString(plain);
-    }
-
-    private byte[] Key => IsConfigured ? _key! : throw new InvalidOperationException("Conversations:EncryptionKey is not configured.");
-
-    private static byte[] AssociatedData(Guid conversationId, int seq)
-    {
-        var data = new byte[20];
-        conversationId.TryWriteBytes(data);
-        BinaryPrimitives.WriteInt32BigEndian(data.AsSpan(16), seq);
-        return data;
     }
 }

@@ -6,8 +6,9 @@ public sealed class ConversationOptions
 
     /// <summary>
     /// A secret of at least 32 characters, the same on every replica (the AppHost generates and keeps
-    /// it as a secret parameter); the AES key is derived from it with HKDF-SHA256. Without it,
-    /// conversations are unavailable rather than stored in the clear.
+    /// it as a secret parameter). It is the content keyring's default key <c>k1</c> (see
+    /// <see cref="Orchestration.Encryption.EncryptionOptions"/>), and opens messages stored before the
+    /// keyring existed.
     /// </summary>
     public string? EncryptionKey { get; set; }
 

@@ -13,7 +13,7 @@ public sealed record ConversationMessage(string Role, string Content);
 /// Conversations in Postgres, encrypted, with a Redis copy of each conversation's rows so that a
 /// turn on any replica usually costs no database read. Redis holds the ciphertexts, never the text.
 /// </summary>
-public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMultiplexer redis, ConversationCipher cipher, TimeProvider timeProvider)
+public sealed partial class ConversationStore(NpgsqlDataSource dataSource, IConnectionMultiplexer redis, ConversationCipher cipher, TimeProvider timeProvider)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromHours(1);
 
@@ -23,6 +23,7 @@ public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMu
     /// </summary>
     private const string CacheIfNewer = """
         local current = redis.call('GET', KEYS[1])
+        if current == 'deleted' then return 0 end
         if current then
           local rows = tonumber(string.match(current, '^(%d+)|'))
           if rows and rows >= tonumber(ARGV[1]) then return 0 end
@@ -62,14 +63,17 @@ public sealed class ConversationStore(NpgsqlDataSource dataSource, IConnectionMu
             [.. stored.Rows.Select(row => new ConversationMessage(row.Role, cipher.Decrypt(row.Content, id, row.Seq)))]);
     }
 
-    /// <summary>Appends a finished turn. Turns on one conversation are serialised by a row lock.</summary>
+    /// <summary>Appends a finished turn. Turns on one conversation (and its deletion) are serialised by a row lock.</summary>
     public async Task AppendAsync(Guid id, IReadOnlyList<ConversationMessage> messages, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE", connection, transaction) { Parameters = { new() { Value = id } } })
         {
-            await lockRow.ExecuteNonQueryAsync(cancellationToken);
+            if (await lockRow.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                return; // deleted while the turn ran: the turn is not kept either
+            }
         }
 
         int next;

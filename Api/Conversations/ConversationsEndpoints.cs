@@ -21,10 +21,11 @@ public static class ConversationsEndpoints
         group.MapPost("/", CreateAsync).WithName("CreateConversation");
         group.MapGet("/{id:guid}", GetAsync).WithName("GetConversation");
         group.MapPost("/{id:guid}/messages", SendAsync).WithName("SendConversationMessage");
+        group.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteConversation");
         return routes;
     }
 
-    internal static async Task CreateAsync(HttpContext http, ConversationStore store, ConversationCipher cipher, ModelCatalog models)
+    internal static async Task CreateAsync(HttpContext http, ConversationStore store, ModelCatalog models)
     {
         var key = Caller.KeyOf(http);
         if (await ReadAsync(http) is not { } body)
@@ -35,8 +36,7 @@ public static class ConversationsEndpoints
         var model = body["model"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
         var system = body["system"] is JsonValue systemValue && systemValue.TryGetValue<string>(out var systemText) ? systemText : null;
         var unknown = body.Select(property => property.Key).FirstOrDefault(name => name is not ("model" or "system"));
-        var error = !cipher.IsConfigured ? new OpenAiError(StatusCodes.Status503ServiceUnavailable, "Conversations are not configured on this deployment.", "service_unavailable")
-            : unknown is not null ? OpenAiError.Invalid($"Unrecognized request argument supplied: {unknown}", unknown, "unknown_parameter")
+        var error = unknown is not null ? OpenAiError.Invalid($"Unrecognized request argument supplied: {unknown}", unknown, "unknown_parameter")
             : model is null ? OpenAiError.Invalid("'model' is required and must be a string.", "model")
             : OpenAiError.ForModel(model, models.IsKnown(model), key.Limits) is { } refusal ? refusal
             : body["system"] is not null and not JsonValue ? OpenAiError.Invalid("'system' must be a string.", "system")
@@ -62,6 +62,22 @@ public static class ConversationsEndpoints
         }
 
         await http.Response.WriteAsJsonAsync(View(conversation), ChatCompletionsEndpoint.Json);
+    }
+
+    /// <summary>
+    /// Erases the conversation (its messages in Postgres and its Redis copy), answered as OpenAI does:
+    /// <c>{"id", "object": "conversation.deleted", "deleted": true}</c>. Nothing here was charged to a
+    /// ledger row, so nothing else needs to stay. Another tenant's conversation is 404.
+    /// </summary>
+    internal static async Task DeleteAsync(Guid id, HttpContext http, ConversationStore store)
+    {
+        if (!await store.DeleteAsync(id, Caller.KeyOf(http).TenantId, http.RequestAborted))
+        {
+            await NotFound(id).WriteAsync(http);
+            return;
+        }
+
+        await http.Response.WriteAsJsonAsync(new { id, @object = "conversation.deleted", deleted = true }, ChatCompletionsEndpoint.Json);
     }
 
     internal static async Task SendAsync(

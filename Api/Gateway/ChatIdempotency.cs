@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using AspireLlm.Orchestration.Encryption;
 using StackExchange.Redis;
 
 namespace AspireLlm.Api.Gateway;
@@ -10,9 +11,10 @@ namespace AspireLlm.Api.Gateway;
 /// first request with a key claims it; a repeat with the same body gets the stored answer without a
 /// provider call or a charge, 409 while the first is still running, and 422 with another body. Keys
 /// are scoped to the API key. A first attempt that failed in a way worth retrying (429, 5xx) frees
-/// the key, so the client's retry really retries.
+/// the key, so the client's retry really retries. The kept answer is customer content: its body is
+/// sealed (bound to the Redis key); the hash, status and claim owner stay readable for the checks.
 /// </summary>
-public sealed class ChatIdempotency(IConnectionMultiplexer redis)
+public sealed class ChatIdempotency(IConnectionMultiplexer redis, ContentCipher cipher)
 {
     public static readonly TimeSpan Keep = TimeSpan.FromHours(24);
 
@@ -48,14 +50,15 @@ public sealed class ChatIdempotency(IConnectionMultiplexer redis)
         var stored = JsonSerializer.Deserialize<StoredAnswer>(existing.ToString())!;
         return stored.Hash != hash ? new IdempotencyClaim(IdempotencyState.Mismatch, key, hash, null, null)
             : stored.Status is null ? new IdempotencyClaim(IdempotencyState.InProgress, key, hash, null, null)
-            : new IdempotencyClaim(IdempotencyState.Replay, key, hash, stored, null);
+            : new IdempotencyClaim(IdempotencyState.Replay, key, hash, Opened(stored, key), null);
     }
 
     /// <summary>Keeps the answer for replays, or frees the key when the failure deserves a real retry.</summary>
     public Task CompleteAsync(IdempotencyClaim claim, int status, string body, bool streamed) =>
         status == StatusCodes.Status429TooManyRequests || status >= 500
             ? ReleaseAsync(claim)
-            : ReplaceIfOursAsync(claim, JsonSerializer.Serialize(new StoredAnswer(claim.Hash, status, body, streamed, null)));
+            : ReplaceIfOursAsync(claim, JsonSerializer.Serialize(
+                new StoredAnswer(claim.Hash, status, null, streamed, null, cipher.Seal(body, SealContext.ForRedisKey(claim.Key!)))));
 
     /// <summary>The first request ended without an answer (the client went away, or it failed): the key is free again.</summary>
     public Task ReleaseAsync(IdempotencyClaim claim) => ReplaceIfOursAsync(claim, "");
@@ -63,7 +66,13 @@ public sealed class ChatIdempotency(IConnectionMultiplexer redis)
     private Task ReplaceIfOursAsync(IdempotencyClaim claim, string value) =>
         redis.GetDatabase().ScriptEvaluateAsync(IfStillOurs, [claim.Key], [claim.Claimed, value, (long)Keep.TotalMilliseconds]);
 
-    public sealed record StoredAnswer(string Hash, int? Status, string? Body, bool? Streamed, Guid? Owner);
+    /// <summary>The stored answer with its body opened; an answer kept before bodies were sealed has it in <c>Body</c> already.</summary>
+    private StoredAnswer Opened(StoredAnswer stored, RedisKey key) => stored.SealedBody is { } sealedBody
+        ? stored with { Body = cipher.OpenString(sealedBody, SealContext.ForRedisKey(key!)), SealedBody = null }
+        : stored;
+
+    /// <param name="Body">The answer, in memory only: what Redis holds is <paramref name="SealedBody"/>.</param>
+    public sealed record StoredAnswer(string Hash, int? Status, string? Body, bool? Streamed, Guid? Owner, byte[]? SealedBody = null);
 }
 
 public enum IdempotencyState

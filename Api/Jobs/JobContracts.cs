@@ -6,7 +6,7 @@ namespace AspireLlm.Api.Jobs;
 /// <summary>The 202 body: enough to poll. Replayed unchanged for an idempotent resubmission.</summary>
 public sealed record JobAccepted(Guid Id, string Object, string Kind, string Status, DateTimeOffset CreatedAt);
 
-/// <summary>A job as its owner sees it.</summary>
+/// <summary>A job as its owner sees it. <c>ContentErasedAt</c>: when its input and result were erased (DELETE or retention).</summary>
 public sealed record JobView(
     Guid Id,
     string Object,
@@ -22,11 +22,12 @@ public sealed record JobView(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? ContentErasedAt = null)
 {
     public static JobView From(JobRecord job) => new(
         job.Id, "job", job.Kind, job.Status, job.Progress, job.CurrentStep, job.Steps, job.Result, job.Error, job.Usage,
-        job.Attempts, job.CreatedAt, job.StartedAt, job.CompletedAt, job.UpdatedAt);
+        job.Attempts, job.CreatedAt, job.StartedAt, job.CompletedAt, job.UpdatedAt, job.ContentErasedAt);
 }
 
 /// <summary>One job for operators: state, step log, error and usage, and who ran it; not the input or result.</summary>

@@ -85,7 +85,7 @@ internal static class JobEventsEndpoint
                 cancellationToken.ThrowIfCancellationRequested();
                 if (woke == next)
                 {
-                    var message = JobEventLog.ParseLive((await next).Message);
+                    var message = events.ParseLive(jobId, (await next).Message);
                     next = null;
                     if (message.Id <= lastSent)
                     {

@@ -17,6 +17,7 @@ public static class JobsEndpoints
         group.MapGet("/{id}", GetAsync).WithName("GetJob");
         group.MapGet("/{id}/events", JobEventsEndpoint.StreamAsync).WithName("StreamJobEvents");
         group.MapPost("/{id}/cancel", CancelAsync).WithName("CancelJob");
+        group.MapDelete("/{id}", JobErasureEndpoint.DeleteAsync).WithName("DeleteJob");
         return routes;
     }
 

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using AspireLlm.Orchestration.Encryption;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -14,21 +16,28 @@ public interface IAnswerCacheStore
 }
 
 /// <summary>
-/// The Redis store. Failures are logged and read as misses: a cache that is down must slow calls
-/// down to provider speed, never fail them.
+/// The Redis store. Answers are customer content, so Redis holds them sealed (<see cref="ContentCipher"/>,
+/// bound to their key: an entry copied under another key does not open). Failures are logged and
+/// read as misses: a cache that is down must slow calls down to provider speed, never fail them;
+/// an entry that no longer opens (its key was retired) is a miss too, and is overwritten.
 /// </summary>
-public sealed class RedisAnswerCacheStore(IConnectionMultiplexer redis, ILogger logger) : IAnswerCacheStore
+public sealed class RedisAnswerCacheStore(IConnectionMultiplexer redis, ContentCipher cipher, ILogger logger) : IAnswerCacheStore
 {
     public async ValueTask<byte[]?> GetAsync(string key)
     {
         try
         {
             var value = await redis.GetDatabase().StringGetAsync(key);
-            return value.IsNull ? null : (byte[]?)value;
+            return value.IsNull ? null : cipher.Open((byte[])value!, SealContext.ForRedisKey(key));
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException or ObjectDisposedException)
         {
             logger.CacheUnavailable(exception.GetType().Name);
+            return null;
+        }
+        catch (CryptographicException)
+        {
+            logger.CacheEntryUnreadable();
             return null;
         }
     }
@@ -37,7 +46,7 @@ public sealed class RedisAnswerCacheStore(IConnectionMultiplexer redis, ILogger 
     {
         try
         {
-            redis.GetDatabase().StringSet(key, value, timeToLive, flags: CommandFlags.FireAndForget);
+            redis.GetDatabase().StringSet(key, cipher.Seal(value, SealContext.ForRedisKey(key)), timeToLive, flags: CommandFlags.FireAndForget);
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException or ObjectDisposedException)
         {
@@ -50,4 +59,7 @@ internal static partial class CacheLog
 {
     [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "The answer cache is unavailable ({Error}); calling providers instead.")]
     public static partial void CacheUnavailable(this ILogger logger, string error);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "A cached answer could not be opened (its key is not in the keyring, or it was altered); treated as a miss.")]
+    public static partial void CacheEntryUnreadable(this ILogger logger);
 }

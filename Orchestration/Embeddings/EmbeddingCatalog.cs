@@ -25,6 +25,7 @@ public sealed record EmbeddingDeployment(string Name, DeploymentOptions Options,
 public sealed class EmbeddingCatalog
 {
     private readonly Dictionary<string, EmbeddingDeployment[]> _aliases;
+    private readonly HashSet<string> _redacted;
     private readonly TokenCounter _tokens = TokenCounter.Shared;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _deadline;
@@ -44,6 +45,7 @@ public sealed class EmbeddingCatalog
                 name, settings.Deployments[name], providers.CreateEmbeddings(name, settings.Deployments[name]),
                 DeploymentRetry.Build(name, settings.Resilience, timeProvider, telemetry, logger))).ToArray(),
             StringComparer.Ordinal);
+        _redacted = [.. settings.EmbeddingModels.Where(pair => pair.Value.RedactInputs).Select(pair => pair.Key)];
     }
 
     public IReadOnlyList<string> Aliases => [.. _aliases.Keys.Order(StringComparer.Ordinal)];
@@ -55,10 +57,19 @@ public sealed class EmbeddingCatalog
     /// <summary>Prompt tokens of <paramref name="inputs"/>, for admission before the call.</summary>
     public int CountTokens(IEnumerable<string> inputs) => inputs.Sum(input => _tokens.CountText(input, TokenEncoding.Cl100k));
 
-    /// <summary>The embeddings, the deployment that made them and what they cost.</summary>
+    /// <summary>
+    /// The embeddings, the deployment that made them and what they cost. For an alias with
+    /// <see cref="EmbeddingAliasOptions.RedactInputs"/>, the provider embeds the inputs with personal data
+    /// replaced by placeholders.
+    /// </summary>
     public async Task<(GeneratedEmbeddings<Embedding<float>> Embeddings, EmbeddingDeployment Deployment, decimal Cost)> GenerateAsync(
         string alias, IReadOnlyList<string> inputs, int? dimensions, CancellationToken cancellationToken)
     {
+        if (_redacted.Contains(alias))
+        {
+            inputs = [.. inputs.Select(Redaction.PiiRedactor.Redact)];
+        }
+
         var failures = new List<string>();
         var deadline = _timeProvider.GetUtcNow() + _deadline;
         using var deadlineSource = new CancellationTokenSource(_deadline, _timeProvider);

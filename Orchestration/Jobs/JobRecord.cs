@@ -2,7 +2,11 @@ using System.Text.Json;
 
 namespace AspireLlm.Orchestration.Jobs;
 
-/// <summary>A job as stored: who owns it, what it is, where it stands and what it produced.</summary>
+/// <summary>
+/// A job as stored: who owns it, what it is, where it stands and what it produced. Input and result
+/// are opened from their sealed columns; once the content is erased (<see cref="ContentErasedAt"/>),
+/// the input is an undefined element and the result null.
+/// </summary>
 public sealed record JobRecord(
     Guid Id,
     string TenantId,
@@ -28,7 +32,8 @@ public sealed record JobRecord(
     DateTimeOffset? CancelRequestedAt,
     string? Worker,
     int Run,
-    Guid? DispatchId = null);
+    Guid? DispatchId = null,
+    DateTimeOffset? ContentErasedAt = null);
 
 /// <summary>What the Api knows when it accepts a job.</summary>
 public sealed record NewJob(

@@ -1,8 +1,9 @@
 using System.Text.Json;
+using AspireLlm.Orchestration.Encryption;
 
 namespace AspireLlm.Orchestration.Jobs;
 
-/// <summary>One finished item of a batch run.</summary>
+/// <summary>One finished item of a batch run. Its result is sealed at rest; its error (our code and a redacted message) is not.</summary>
 public sealed record JobItem(int Index, string Status, JsonElement? Result, JsonElement? Error, int InputTokens, int OutputTokens, decimal Cost = 0m);
 
 public sealed partial class JobStore
@@ -19,7 +20,7 @@ public sealed partial class JobStore
         command.Parameters.AddWithValue(run);
         command.Parameters.AddWithValue(item.Index);
         command.Parameters.AddWithValue(item.Status);
-        command.Parameters.Add(NullableJson(item.Result));
+        command.Parameters.Add(SealedParameter(item.Result, SealContext.JobItemResult, jobId, run, item.Index));
         command.Parameters.Add(NullableJson(item.Error));
         command.Parameters.AddWithValue(item.InputTokens);
         command.Parameters.AddWithValue(item.OutputTokens);
@@ -40,8 +41,10 @@ public sealed partial class JobStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            items[reader.GetInt32(0)] = new JobItem(
-                reader.GetInt32(0), reader.GetString(1), ParseJson(reader, 2), ParseJson(reader, 3), reader.GetInt32(4), reader.GetInt32(5), reader.GetDecimal(6));
+            var index = reader.GetInt32(0);
+            items[index] = new JobItem(
+                index, reader.GetString(1), Open(reader, 2, SealContext.JobItemResult, jobId, run, index), ParseJson(reader, 3),
+                reader.GetInt32(4), reader.GetInt32(5), reader.GetDecimal(6));
         }
 
         return items;

@@ -126,7 +126,7 @@ public sealed partial class JobStore
 
     /// <summary>
     /// An operator's retry of a failed or cancelled job: a new run, with its own charge and webhook.
-    /// Returns null when the job is not in a state that can be retried.
+    /// Returns null when the job is not in a state that can be retried (or its input was erased).
     /// </summary>
     public async Task<JobRecord?> RetryAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -135,7 +135,7 @@ public sealed partial class JobStore
                    usage = NULL, hangfire_job_id = NULL, dispatch_id = NULL, cancel_requested_at = NULL, completed_at = NULL, updated_at = $2,
                    current_step = 'retried by an operator',
                    steps = steps || jsonb_build_array(jsonb_build_object('at', $2::timestamptz, 'step', 'retried by an operator'))
-            WHERE id = $1 AND status IN ('failed', 'cancelled')
+            WHERE id = $1 AND status IN ('failed', 'cancelled') AND content_erased_at IS NULL
             RETURNING {Columns}, pg_notify('{DispatchChannel}', '')
             """);
         command.Parameters.AddWithValue(id);
@@ -228,11 +228,11 @@ public sealed partial class JobStore
                    progress = CASE WHEN $2 = 'completed' THEN 100 ELSE progress END,
                    steps = steps || jsonb_build_array(jsonb_build_object('at', $6::timestamptz, 'step', $2))
             WHERE id = $1 AND status = ANY($7)
-            RETURNING tenant_id, api_key_id, run
+            RETURNING tenant_id, api_key_id, run, kind, created_at, webhook_url
             """, connection, transaction);
         update.Parameters.AddWithValue(id);
         update.Parameters.AddWithValue(status);
-        update.Parameters.Add(NullableJson(result));
+        update.Parameters.Add(SealedParameter(result, Encryption.SealContext.JobResult, id));
         update.Parameters.Add(NullableJson(usage));
         update.Parameters.Add(NullableJson(error));
         update.Parameters.AddWithValue(now);
@@ -241,6 +241,9 @@ public sealed partial class JobStore
         string tenantId;
         Guid apiKeyId;
         int run;
+        string kind;
+        DateTimeOffset createdAt;
+        string? webhookUrl;
         await using (var reader = await update.ExecuteReaderAsync(cancellationToken))
         {
             if (!await reader.ReadAsync(cancellationToken))
@@ -249,6 +252,7 @@ public sealed partial class JobStore
             }
 
             (tenantId, apiKeyId, run) = (reader.GetString(0), reader.GetGuid(1), reader.GetInt32(2));
+            (kind, createdAt, webhookUrl) = (reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5));
         }
 
         if (charge is not null)
@@ -271,18 +275,11 @@ public sealed partial class JobStore
             await ledger.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using var webhook = new NpgsqlCommand("""
-            INSERT INTO webhook_deliveries (job_id, run, url, payload, status, next_attempt_at, created_at)
-            SELECT id, run, webhook_url,
-                   jsonb_build_object('id', id, 'object', 'job', 'kind', kind, 'status', status, 'result', result,
-                                      'error', error, 'usage', usage, 'created_at', created_at, 'completed_at', completed_at),
-                   'pending', $2, $2
-            FROM jobs WHERE id = $1 AND webhook_url IS NOT NULL
-            ON CONFLICT (job_id, run) DO NOTHING
-            """, connection, transaction);
-        webhook.Parameters.AddWithValue(id);
-        webhook.Parameters.AddWithValue(now);
-        await webhook.ExecuteNonQueryAsync(cancellationToken);
+        if (webhookUrl is not null)
+        {
+            var summary = new JobSummary(id, kind, status, result, error, usage, createdAt, now);
+            await QueueWebhookAsync(connection, transaction, summary, run, webhookUrl, cancellationToken);
+        }
 
         await transaction.CommitAsync(cancellationToken);
         return true;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AspireLlm.Orchestration.Encryption;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -7,14 +8,18 @@ namespace AspireLlm.Orchestration.Jobs;
 /// <summary>
 /// The jobs table and what jobs write beside it (ledger rows, webhook outbox, batch items). Every
 /// state change is a single guarded statement or one transaction, so a job delivered twice, or two
-/// workers racing, can never move a finished job, charge it twice or notify twice.
+/// workers racing, can never move a finished job, charge it twice or notify twice. Content (inputs,
+/// results, item results, webhook bodies) is sealed here on the way in and opened on the way out, so
+/// callers see JSON and the database holds only ciphertext.
 /// </summary>
-public sealed partial class JobStore(NpgsqlDataSource dataSource)
+public sealed partial class JobStore(NpgsqlDataSource dataSource, ContentCipher cipher)
 {
     private const string Columns =
         "id, tenant_id, api_key_id, kind, status, progress, current_step, steps, input, result, error, usage, " +
         "attempts, idempotency_key, request_hash, hangfire_job_id, created_at, started_at, completed_at, updated_at, " +
-        "webhook_url, cancel_requested_at, worker, run, dispatch_id";
+        "webhook_url, cancel_requested_at, worker, run, dispatch_id, content_erased_at";
+
+    private readonly Webhooks.WebhookSecretStore _webhookSecrets = new(dataSource, cipher);
 
     /// <summary>
     /// Inserts the job, or returns the one already accepted under the same idempotency key for the
@@ -39,7 +44,7 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue(job.TenantId);
         command.Parameters.AddWithValue(job.ApiKeyId);
         command.Parameters.AddWithValue(job.Kind);
-        command.Parameters.Add(Json(job.Input));
+        command.Parameters.Add(SealedParameter(job.Input, SealContext.JobInput, job.Id));
         command.Parameters.Add(NullableText(job.IdempotencyKey));
         command.Parameters.AddWithValue(job.CreatedAt);
         command.Parameters.AddWithValue(job.RequestHash);

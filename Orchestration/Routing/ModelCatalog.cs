@@ -1,5 +1,6 @@
 using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Caching;
+using AspireLlm.Orchestration.Encryption;
 using AspireLlm.Orchestration.Providers;
 using AspireLlm.Orchestration.Redaction;
 using AspireLlm.Orchestration.Resilience;
@@ -29,14 +30,17 @@ public sealed class ModelCatalog
     public ModelCatalog(
         IOptions<OrchestrationOptions> options, IConfiguration configuration, TimeProvider timeProvider,
         OrchestrationTelemetry telemetry, SharedBreakerBoard breakers, IModelAdmission admission,
-        ILoggerFactory? loggerFactory = null, IConnectionMultiplexer? redis = null, IAnswerCacheStore? cacheStore = null)
+        ILoggerFactory? loggerFactory = null, IConnectionMultiplexer? redis = null, IAnswerCacheStore? cacheStore = null,
+        ContentCipher? cipher = null)
     {
         var settings = options.Value;
         loggerFactory ??= NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger<ModelCatalog>();
         var providers = new ProviderClientFactory(configuration, settings.Simulator, timeProvider);
         var tokens = TokenCounter.Shared;
-        cacheStore ??= redis is null ? null : new RedisAnswerCacheStore(redis, logger);
+        // Answers are customer content: Redis only ever holds them sealed.
+        cacheStore ??= redis is null ? null
+            : new RedisAnswerCacheStore(redis, cipher ?? throw new ArgumentNullException(nameof(cipher), "A Redis answer cache needs a content cipher."), logger);
 
         var deployments = new Dictionary<string, ModelDeployment>(StringComparer.Ordinal);
         foreach (var name in settings.Models.Values.SelectMany(model => model.Groups).SelectMany(group => group.Deployments).Distinct())

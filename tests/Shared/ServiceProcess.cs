@@ -67,6 +67,8 @@ public sealed class ServiceProcess : IDisposable
         start.Environment["ASPNETCORE_URLS"] = url;
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // Content is sealed at rest: every process shares the tests' key unless the caller sets its own.
+        start.Environment["Conversations__EncryptionKey"] = TestEncryption.Secret;
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;

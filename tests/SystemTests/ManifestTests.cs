@@ -52,6 +52,14 @@ public sealed class ManifestTests
             var apiEnv = resources.GetProperty("api").GetProperty("env");
             Assert.True(apiEnv.TryGetProperty("ConnectionStrings__llmdb", out _));
             Assert.True(apiEnv.TryGetProperty("ConnectionStrings__cache", out _));
+
+            // Content is sealed at rest with the conversation secret: every process that seals or opens
+            // it (and the migrations step, which seals what an older version stored in the clear) gets it.
+            foreach (var project in new[] { "api", "worker", "migrations" })
+            {
+                Assert.Equal("{conversation-key.value}",
+                    resources.GetProperty(project).GetProperty("env").GetProperty("Conversations__EncryptionKey").GetString());
+            }
         }
         finally
         {

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using AspireLlm.Orchestration.Encryption;
 using StackExchange.Redis;
 
 namespace AspireLlm.Orchestration.Jobs.Events;
@@ -10,7 +12,11 @@ namespace AspireLlm.Orchestration.Jobs.Events;
 /// one script, so a subscriber never sees an id the list does not hold. Lists and pub/sub rather than
 /// Redis Streams because Garnet, our fallback server, has no streams.
 /// </summary>
-public sealed class JobEventLog(IConnectionMultiplexer redis)
+/// <remarks>
+/// Token events are answer text, so every event is sealed (<see cref="ContentCipher"/>, bound to the
+/// job's list key) in the list and in the pub/sub message alike; ids and order are Redis's as before.
+/// </remarks>
+public sealed class JobEventLog(IConnectionMultiplexer redis, ContentCipher cipher)
 {
     /// <summary>How long a job's events are kept for late or resuming clients.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
@@ -35,10 +41,10 @@ public sealed class JobEventLog(IConnectionMultiplexer redis)
     /// <summary>Appends an event and publishes it; returns its id.</summary>
     public async Task<long> AppendAsync(Guid jobId, JobEvent jobEvent)
     {
-        var json = JsonSerializer.Serialize(jobEvent, SerializerOptions);
+        var json = JsonSerializer.SerializeToUtf8Bytes(jobEvent, SerializerOptions);
         var id = await redis.GetDatabase().ScriptEvaluateAsync(AppendScript,
             [ListKey(jobId), (RedisKey)Channel(jobId).ToString()],
-            [json, (long)Retention.TotalSeconds]);
+            [cipher.Seal(json, Context(jobId)), (long)Retention.TotalSeconds]);
         return (long)id;
     }
 
@@ -46,18 +52,30 @@ public sealed class JobEventLog(IConnectionMultiplexer redis)
     public async Task<IReadOnlyList<SequencedJobEvent>> ReadAfterAsync(Guid jobId, long afterId)
     {
         var values = await redis.GetDatabase().ListRangeAsync(ListKey(jobId), afterId, -1);
-        return [.. values.Select((value, index) => new SequencedJobEvent(afterId + index + 1, value!))];
+        var context = Context(jobId);
+        return [.. values.Select((value, index) => new SequencedJobEvent(afterId + index + 1, Open((byte[])value!, context)))];
     }
+
+    /// <summary>Forgets jobs' events (their content is being erased).</summary>
+    public Task DeleteAsync(params IReadOnlyCollection<Guid> jobIds) =>
+        redis.GetDatabase().KeyDeleteAsync([.. jobIds.Select(ListKey)]);
 
     /// <summary>Subscribes to live events; call before reading history so nothing falls between the two.</summary>
     public async Task<ChannelMessageQueue> SubscribeAsync(Guid jobId) =>
         await redis.GetSubscriber().SubscribeAsync(Channel(jobId));
 
-    /// <summary>Parses a live message (<c>"{id} {json}"</c>).</summary>
-    public static SequencedJobEvent ParseLive(RedisValue message)
+    /// <summary>Opens a live message of the job (<c>"{id} {sealed event}"</c>).</summary>
+    public SequencedJobEvent ParseLive(Guid jobId, RedisValue message)
     {
-        var text = (string)message!;
-        var space = text.IndexOf(' ', StringComparison.Ordinal);
-        return new SequencedJobEvent(long.Parse(text[..space], System.Globalization.CultureInfo.InvariantCulture), text[(space + 1)..]);
+        var bytes = ((byte[])message!).AsSpan();
+        var space = bytes.IndexOf((byte)' ');
+        var id = long.Parse(bytes[..space], NumberStyles.None, CultureInfo.InvariantCulture);
+        return new SequencedJobEvent(id, Open(bytes[(space + 1)..], Context(jobId)));
     }
+
+    private static byte[] Context(Guid jobId) => SealContext.ForRedisKey(ListKey(jobId)!);
+
+    private string Open(ReadOnlySpan<byte> value, byte[] context) =>
+        // An event written in the clear before events were sealed (they live a day): still readable.
+        value is [(byte)'{', ..] ? System.Text.Encoding.UTF8.GetString(value) : cipher.OpenString(value, context);
 }

@@ -12,7 +12,7 @@ namespace AspireLlm.ServiceTests.Api;
 public sealed class ApiFactory(string databaseConnectionString, string redisConnectionString) : WebApplicationFactory<Program>
 {
     public const string AdminKey = "test-admin-key-0123456789abcdef";
-    public const string ConversationKey = "test-conversation-key-0123456789abcdef0123456789";
+    public const string ConversationKey = TestEncryption.Secret;
 
     public ApiFactory(LocalInfrastructure infrastructure)
         : this(infrastructure.DatabaseConnectionString, infrastructure.RedisConnectionString)

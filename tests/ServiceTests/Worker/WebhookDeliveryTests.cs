@@ -98,9 +98,7 @@ public sealed class WebhookDeliveryTests(LocalInfrastructure infrastructure) : I
 
     private async Task<string> SecretAsync(Guid jobId)
     {
-        await using var command = _worker.DataSource.CreateCommand(
-            "SELECT k.webhook_secret FROM jobs j JOIN api_keys k ON k.id = j.api_key_id WHERE j.id = $1");
-        command.Parameters.AddWithValue(jobId);
-        return (string)(await command.ExecuteScalarAsync())!;
+        var job = await _worker.Store.GetAsync(jobId, CancellationToken.None);
+        return await new WebhookSecretStore(_worker.DataSource, TestEncryption.Cipher).GetOrCreateAsync(job!.ApiKeyId, CancellationToken.None);
     }
 }

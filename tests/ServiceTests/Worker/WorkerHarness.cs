@@ -2,6 +2,7 @@ extern alias worker;
 using System.Text.Json;
 using AspireLlm.Orchestration;
 using AspireLlm.Orchestration.Admission;
+using AspireLlm.Orchestration.Encryption;
 using AspireLlm.Orchestration.Hashing;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Jobs.Events;
@@ -24,12 +25,12 @@ namespace AspireLlm.ServiceTests.Worker;
 /// <summary>The Worker's job classes wired as the Worker wires them, over the test Postgres and Redis.</summary>
 public sealed class WorkerHarness : IAsyncDisposable
 {
-    private WorkerHarness(NpgsqlDataSource dataSource, ConnectionMultiplexer redis)
+    private WorkerHarness(NpgsqlDataSource dataSource, ConnectionMultiplexer redis, ContentCipher cipher)
     {
         DataSource = dataSource;
         Redis = redis;
-        Store = new JobStore(dataSource);
-        Events = new JobEventLog(redis);
+        Store = new JobStore(dataSource, cipher);
+        Events = new JobEventLog(redis, cipher);
     }
 
     public NpgsqlDataSource DataSource { get; }
@@ -42,8 +43,10 @@ public sealed class WorkerHarness : IAsyncDisposable
 
     internal RunningJobs Running { get; } = new();
 
-    public static async Task<WorkerHarness> CreateAsync(LocalInfrastructure infrastructure) =>
-        new(NpgsqlDataSource.Create(infrastructure.DatabaseConnectionString), await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString));
+    /// <param name="cipher">The Worker's keyring; the tests' shared key unless a test rotates keys.</param>
+    public static async Task<WorkerHarness> CreateAsync(LocalInfrastructure infrastructure, ContentCipher? cipher = null) =>
+        new(NpgsqlDataSource.Create(infrastructure.DatabaseConnectionString), await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString),
+            cipher ?? TestEncryption.Cipher);
 
     internal ChatCompletionJob ChatJob(SimulatorOptions? simulator = null, int timeoutSeconds = 60, bool enforceLimits = false) =>
         new(Execution(), Reporter(), Catalog(simulator, enforceLimits ? Admission() : null), new AdmissionSubjects(DataSource, TimeProvider.System),
@@ -91,6 +94,7 @@ public sealed class WorkerHarness : IAsyncDisposable
         return (Guid)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>An API key of tenant-w (with no webhook secret yet: the first use makes one).</summary>
     public async Task<Guid> CreateKeyAsync()
     {
         var keyId = Guid.NewGuid();
