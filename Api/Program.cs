@@ -5,6 +5,7 @@ using AspireLlm.Api.Errors;
 using AspireLlm.Api.Gateway;
 using AspireLlm.Api.Jobs;
 using AspireLlm.Api.Models;
+using AspireLlm.Api.Streams;
 using AspireLlm.Orchestration;
 using AspireLlm.Orchestration.Storage;
 using AspireLlm.ServiceDefaults;
@@ -20,6 +21,7 @@ builder.AddGateway(); // before AddOrchestration: it registers the real admissio
 builder.AddOrchestration();
 builder.AddApiKeys();
 builder.AddJobs();
+builder.AddOpenStreams();
 builder.AddApiErrors();
 
 builder.Services.ConfigureHttpJsonOptions(options =>

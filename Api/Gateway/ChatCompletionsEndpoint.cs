@@ -2,6 +2,7 @@ using System.Text.Json;
 using AspireLlm.Orchestration.Admission;
 using AspireLlm.Api.ApiKeys;
 using AspireLlm.Api.Errors;
+using AspireLlm.Api.Streams;
 using AspireLlm.Orchestration.Hashing;
 using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Routing;
@@ -79,7 +80,7 @@ public static class ChatCompletionsEndpoint
     /// Runs a validated request through the pipeline, as this key (its limits are admission's), and
     /// writes the answer; returns what was answered, or null when the client left first.
     /// </summary>
-    internal static Task<CompletionResponder.Answer?> CompleteAsync(
+    internal static async Task<CompletionResponder.Answer?> CompleteAsync(
         HttpContext http, ModelCatalog models, ApiKeyRecord key, ChatCompletionRequest request, GatewayOptions options, TimeProvider timeProvider)
     {
         var caller = key.ToSubject();
@@ -87,7 +88,14 @@ public static class ChatCompletionsEndpoint
         request.Options.WithCallContext(new ModelCallContext(key.TenantId, deadline, caller));
         var client = models.GetChatClient(request.Model);
         var responder = new CompletionResponder(http, request, caller, timeProvider);
-        return request.Stream ? responder.StreamAsync(client, http.RequestAborted) : responder.RespondAsync(client, http.RequestAborted);
+        if (!request.Stream)
+        {
+            return await responder.RespondAsync(client, http.RequestAborted);
+        }
+
+        // A stream may outlive its key: registered, so that revoking the key ends it.
+        await using var stream = (await http.RequestServices.GetRequiredService<OpenStreams>().OpenAsync(key.Id, cap: null))!;
+        return await responder.StreamAsync(client, http.RequestAborted, stream.Revoked);
     }
 
     /// <summary>

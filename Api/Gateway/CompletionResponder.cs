@@ -38,8 +38,11 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
         return new Answer(StatusCodes.Status200OK, body);
     }
 
-    public async Task<Answer?> StreamAsync(IChatClient client, CancellationToken cancellationToken)
+    /// <param name="revoked">Fires when the caller's key is revoked: the stream ends with an error event.</param>
+    public async Task<Answer?> StreamAsync(IChatClient client, CancellationToken clientGone, CancellationToken revoked)
     {
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(clientGone, revoked);
+        var cancellationToken = ended.Token;
         var updates = new List<ChatResponseUpdate>();
         var started = false;
         var toolIndex = 0;
@@ -60,8 +63,22 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
                 }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (clientGone.IsCancellationRequested)
         {
+            return null;
+        }
+        catch (OperationCanceledException) when (revoked.IsCancellationRequested)
+        {
+            var error = OpenAiError.ForStatus(StatusCodes.Status401Unauthorized, "The API key of this request was revoked.", "key_revoked");
+            if (started)
+            {
+                await SendAsync(error.Body(), CancellationToken.None);
+            }
+            else
+            {
+                await error.WriteAsync(http);
+            }
+
             return null;
         }
         catch (Exception exception) when (GatewayErrors.From(exception) is { } mapped)

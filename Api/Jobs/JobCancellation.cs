@@ -12,24 +12,47 @@ public enum CancelOutcome
 /// <summary>The Api's half of cancellation: it decides by the job's state and tells the workers.</summary>
 public sealed class JobCancellation(JobStore store, JobNotifications notifications, TimeProvider timeProvider)
 {
-    public async Task<(CancelOutcome Outcome, JobRecord Job)> CancelAsync(JobRecord job, CancellationToken cancellationToken)
+    public async Task<(CancelOutcome Outcome, JobRecord Job)> CancelAsync(JobRecord job, CancellationToken cancellationToken) =>
+        (await CancelAsync(job.Id, cancellationToken), (await store.GetAsync(job.Id, cancellationToken))!);
+
+    /// <summary>
+    /// Cancels every job a revoked key left pending or running: pending ones never start, running ones
+    /// are told to stop (within a second). Returns how many were reached.
+    /// </summary>
+    public async Task<int> CancelAllOfKeyAsync(Guid apiKeyId, CancellationToken cancellationToken)
     {
-        if (await store.CancelPendingAsync(job.Id, timeProvider.GetUtcNow(), cancellationToken))
+        var active = await store.ActiveJobIdsOfKeyAsync(apiKeyId, cancellationToken);
+        foreach (var id in active)
         {
-            await notifications.StatusAsync(job.Id, JobStatus.Cancelled);
-            return (CancelOutcome.Cancelled, (await store.GetAsync(job.Id, cancellationToken))!);
+            await CancelAsync(id, cancellationToken);
         }
 
-        if (await store.RequestCancelAsync(job.Id, timeProvider.GetUtcNow(), cancellationToken))
-        {
-            // The request is stored first, so a worker that misses this message still sees it on its poll.
-            await notifications.CancelRequestedAsync(job.Id);
-            return (CancelOutcome.Requested, (await store.GetAsync(job.Id, cancellationToken))!);
-        }
+        return active.Count;
+    }
 
-        var current = (await store.GetAsync(job.Id, cancellationToken))!;
-        return JobStatus.IsFinal(current.Status)
-            ? (CancelOutcome.AlreadyFinished, current)
-            : await CancelAsync(current, cancellationToken); // it moved from pending to processing meanwhile
+    private async Task<CancelOutcome> CancelAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (await store.CancelPendingAsync(jobId, timeProvider.GetUtcNow(), cancellationToken))
+            {
+                await notifications.StatusAsync(jobId, JobStatus.Cancelled);
+                return CancelOutcome.Cancelled;
+            }
+
+            if (await store.RequestCancelAsync(jobId, timeProvider.GetUtcNow(), cancellationToken))
+            {
+                // The request is stored first, so a worker that misses this message still sees it on its poll.
+                await notifications.CancelRequestedAsync(jobId);
+                return CancelOutcome.Requested;
+            }
+
+            if (await store.GetAsync(jobId, cancellationToken) is not { } current || JobStatus.IsFinal(current.Status))
+            {
+                return CancelOutcome.AlreadyFinished;
+            }
+
+            // It moved from pending to processing meanwhile: try again.
+        }
     }
 }

@@ -5,6 +5,8 @@ using AspireLlm.Api.Errors;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Jobs.Events;
 using Microsoft.AspNetCore.Http.HttpResults;
+using AspireLlm.Api.Streams;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace AspireLlm.Api.Jobs;
@@ -22,7 +24,8 @@ internal static class JobEventsEndpoint
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
 
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamAsync(
-        string id, HttpContext context, JobStore store, JobEventLog events, TimeProvider timeProvider, CancellationToken cancellationToken)
+        string id, HttpContext context, JobStore store, JobEventLog events, OpenStreams streams, IOptions<JobLimitsOptions> limits,
+        TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
         var job = Guid.TryParse(id, out var jobId) ? await store.GetForTenantAsync(jobId, caller.TenantId, cancellationToken) : null;
@@ -38,9 +41,19 @@ internal static class JobEventsEndpoint
             return Problems.Validation(new() { ["Last-Event-ID"] = ["Last-Event-ID must be the id of an event of this stream."] });
         }
 
+        await using var stream = await streams.OpenAsync(caller.KeyId, limits.Value.MaxEventStreamsPerKey);
+        if (stream is null)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many open event streams",
+                detail: $"This API key already has {limits.Value.MaxEventStreamsPerKey} event streams open; close one first.",
+                extensions: new Dictionary<string, object?> { ["code"] = "too_many_streams" });
+        }
+
         // Subscribe and read the history before the 200 goes out, so that a Redis outage is a clean 503
         // (through the exception handler) rather than a stream cut after its headers.
         var live = await events.SubscribeAsync(jobId);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stream.Revoked);
         try
         {
             var history = await events.ReadAfterAsync(jobId, lastSent);
@@ -51,11 +64,16 @@ internal static class JobEventsEndpoint
             await response.Body.FlushAsync(cancellationToken);
 
             var relay = new Relay(new EventWriter(response), jobId, lastSent, store, events, timeProvider);
-            await relay.RunAsync(history, live, cancellationToken);
+            await relay.RunAsync(history, live, ended.Token);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The client went away; nothing to clean up beyond the subscription.
+        }
+        catch (OperationCanceledException) when (stream.Revoked.IsCancellationRequested)
+        {
+            // The key was revoked: say so, then end the stream.
+            await new EventWriter(context.Response).ErrorAsync("key_revoked", "The API key of this stream was revoked.", cancellationToken);
         }
         finally
         {
@@ -156,6 +174,13 @@ internal static class JobEventsEndpoint
             return type == JobEvent.StatusType
                 && document.RootElement.TryGetProperty("status", out var status)
                 && JobStatus.IsFinal(status.GetString() ?? "");
+        }
+
+        public async Task ErrorAsync(string code, string message, CancellationToken cancellationToken)
+        {
+            var json = JsonSerializer.Serialize(new { type = "error", code, message });
+            await response.WriteAsync($"event: error\ndata: {json}\n\n", cancellationToken);
+            await response.Body.FlushAsync(cancellationToken);
         }
 
         public async Task HeartbeatAsync(CancellationToken cancellationToken)

@@ -81,6 +81,22 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource, ContentCipher 
         return await ReadSingleAsync(command, cancellationToken);
     }
 
+    /// <summary>The ids of a key's pending and running jobs (for its revocation).</summary>
+    public async Task<IReadOnlyList<Guid>> ActiveJobIdsOfKeyAsync(Guid apiKeyId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT id FROM jobs WHERE api_key_id = $1 AND status IN ('pending', 'processing')");
+        command.Parameters.AddWithValue(apiKeyId);
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
+    }
+
     /// <summary>The most recent jobs of every tenant, for operators.</summary>
     public async Task<IReadOnlyList<JobRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken)
     {
