@@ -13,14 +13,16 @@ namespace AspireLlm.Api.ApiKeys;
 /// <see cref="KeyCacheEpoch"/>, so a change made on any replica reaches all of them within a second.
 /// </summary>
 public sealed partial class ApiKeyStore(
-    NpgsqlDataSource dataSource, IMemoryCache cache, TimeProvider timeProvider, IOptions<AdminOptions> admin, KeyCacheEpoch epoch)
+    NpgsqlDataSource dataSource, IMemoryCache cache, TimeProvider timeProvider, IOptions<AdminOptions> admin, KeyCacheEpoch epoch,
+    Audit.AuditLog audit, IOptions<KeyDefaultsOptions> keyDefaults)
 {
     /// <summary>Only a bound for when Redis cannot announce changes; normally the epoch retires entries first.</summary>
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
 
     private const string Columns = """
         k.id, k.tenant_id, k.name, k.prefix, k.is_admin, k.revoked_at, k.allowed_models, k.requests_per_minute, k.tokens_per_minute,
-        k.daily_token_budget, k.monthly_token_budget, k.daily_cost_budget, k.monthly_cost_budget, t.requests_per_minute, t.tokens_per_minute
+        k.daily_token_budget, k.monthly_token_budget, k.daily_cost_budget, k.monthly_cost_budget, t.requests_per_minute, t.tokens_per_minute,
+        k.is_bootstrap
         """;
 
     private const string FromKeys = "FROM api_keys k LEFT JOIN tenant_limits t ON t.tenant_id = k.tenant_id";
@@ -53,9 +55,6 @@ public sealed partial class ApiKeyStore(
 
         return record;
     }
-
-    public Task EnsureBootstrapKeyAsync(CancellationToken cancellationToken) =>
-        EnsureAsync(admin.Value.BootstrapKey!, admin.Value.Tenant, "bootstrap admin", isAdmin: true, cancellationToken);
 
     private bool IsBootstrapKey(string key) =>
         admin.Value.BootstrapKey is { Length: > 0 } bootstrap
@@ -111,6 +110,7 @@ public sealed partial class ApiKeyStore(
                     Nullable<int>(7), Nullable<int>(8), Nullable<long>(9), Nullable<long>(10), Nullable<decimal>(11), Nullable<decimal>(12)))
             {
                 TenantLimits = new TenantLimits(Nullable<int>(13), Nullable<int>(14)),
+                IsBootstrap = reader.GetBoolean(15),
             });
         }
 
