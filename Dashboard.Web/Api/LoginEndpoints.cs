@@ -25,7 +25,7 @@ internal static partial class LoginEndpoints
         return routes;
     }
 
-    private static async Task<IResult> LoginAsync(HttpContext context, LoginApiClient api, ILogger<LoginApiClient> logger, CancellationToken cancellationToken)
+    private static async Task<IResult> LoginAsync(HttpContext context, LoginApiClient api, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var form = await context.Request.ReadFormAsync(cancellationToken);
         var key = form["key"].ToString().Trim();
@@ -47,7 +47,7 @@ internal static partial class LoginEndpoints
                 await LoginProtection.TooManyAttemptsAsync(context, result.RetryAfter, cancellationToken);
                 return Results.Empty;
             case LoginOutcome.Unavailable:
-                LogApiUnavailable(logger);
+                LogApiUnavailable(loggers.CreateLogger(typeof(LoginEndpoints)));
                 return Results.Redirect("/login?unavailable=1");
             default:
                 return Results.Redirect("/login?failed=1");
