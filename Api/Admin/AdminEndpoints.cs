@@ -1,11 +1,12 @@
 using AspireLlm.Api.ApiKeys;
+using AspireLlm.Api.Audit;
 using AspireLlm.Api.Jobs;
 using AspireLlm.Orchestration.Jobs;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AspireLlm.Api.Admin;
 
-/// <summary>Endpoints the dashboard reads through; admin keys only.</summary>
+/// <summary>Endpoints the dashboard reads through; admin keys only (but for the login check).</summary>
 public static class AdminEndpoints
 {
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder routes)
@@ -16,7 +17,10 @@ public static class AdminEndpoints
         group.MapPost("/jobs/{id}/cancel", AdminJobsEndpoints.CancelAsync).WithName("AdminCancelJob");
         group.MapPost("/jobs/{id}/retry", AdminJobsEndpoints.RetryAsync).WithName("AdminRetryJob");
         group.MapAdminKeys();
+        group.MapAdminTenants();
         group.MapAdminCircuits();
+        group.MapAdminAudit();
+        routes.MapAdminLogin(); // anonymous, so outside the group
         return routes;
     }
 

@@ -1,3 +1,4 @@
+using AspireLlm.Api.Audit;
 using AspireLlm.Api.Errors;
 using AspireLlm.Api.Jobs;
 using AspireLlm.Orchestration.Jobs;
@@ -14,9 +15,9 @@ internal static class AdminJobsEndpoints
             ? TypedResults.Ok(AdminJobDetail.From(job))
             : Problems.NotFound($"No job '{id}' exists.");
 
-    /// <summary>Cancels any tenant's job, with the same rules as the tenant's own cancel.</summary>
+    /// <summary>Cancels any tenant's job, with the same rules as the tenant's own cancel; a cancel that changed something is audited.</summary>
     public static async Task<Results<Ok<AdminJobDetail>, Accepted<AdminJobDetail>, ProblemHttpResult>> CancelAsync(
-        string id, JobStore store, JobCancellation cancellation, CancellationToken cancellationToken)
+        string id, HttpContext context, JobStore store, JobCancellation cancellation, AuditLog audit, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(id, out var jobId) || await store.GetAsync(jobId, cancellationToken) is not { } job)
         {
@@ -24,6 +25,13 @@ internal static class AdminJobsEndpoints
         }
 
         var (outcome, current) = await cancellation.CancelAsync(job, cancellationToken);
+        if (outcome != CancelOutcome.AlreadyFinished)
+        {
+            // The job store (shared with the Worker) committed the change on its own; the row follows it.
+            await audit.AppendAsync(AuditActor.From(context), AuditActions.JobCancel, AuditActions.JobTarget(current.Id),
+                new { tenant_id = current.TenantId, outcome = outcome == CancelOutcome.Cancelled ? "cancelled" : "requested" });
+        }
+
         return outcome switch
         {
             CancelOutcome.Cancelled => TypedResults.Ok(AdminJobDetail.From(current)),
@@ -38,7 +46,8 @@ internal static class AdminJobsEndpoints
     /// states answer 409: a pending or running job is already on its way, a completed one is done.
     /// </summary>
     public static async Task<Results<Accepted<JobView>, ProblemHttpResult>> RetryAsync(
-        string id, JobStore store, JobNotifications notifications, TimeProvider timeProvider, CancellationToken cancellationToken)
+        string id, HttpContext context, JobStore store, JobNotifications notifications, AuditLog audit, TimeProvider timeProvider,
+        CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(id, out var jobId) || await store.GetAsync(jobId, cancellationToken) is not { } existing)
         {
@@ -51,6 +60,9 @@ internal static class AdminJobsEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job cannot be retried",
                 detail: $"Job {jobId} is {existing.Status}; only failed or cancelled jobs can be retried.");
         }
+
+        await audit.AppendAsync(AuditActor.From(context), AuditActions.JobRetry, AuditActions.JobTarget(job.Id),
+            new { tenant_id = job.TenantId, previous_status = existing.Status, run = job.Run });
 
         // The retried row's NOTIFY wakes the Workers' dispatchers, which queue it again.
         await notifications.StatusAsync(job.Id, JobStatus.Pending);

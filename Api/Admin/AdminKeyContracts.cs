@@ -5,25 +5,55 @@ using AspireLlm.Orchestration.Routing;
 
 namespace AspireLlm.Api.Admin;
 
-/// <summary>The limits part of a key request; null fields mean no limit of that kind.</summary>
+/// <summary>
+/// The limits part of a key request. A field that is sent sets that limit (null: no limit of that
+/// kind); a field that is left out keeps what the key has, or on creation gets the tenant's default.
+/// </summary>
 public record KeyLimitsRequest
 {
-    public IReadOnlyList<string>? AllowedModels { get; init; }
+    // Which fields the JSON held: the deserializer calls a property's setter only for what it finds.
+    private Sent _sent;
 
-    public int? RequestsPerMinute { get; init; }
+    public IReadOnlyList<string>? AllowedModels { get; init { field = value; _sent |= Sent.AllowedModels; } }
 
-    public int? TokensPerMinute { get; init; }
+    public int? RequestsPerMinute { get; init { field = value; _sent |= Sent.RequestsPerMinute; } }
 
-    public long? DailyTokenBudget { get; init; }
+    public int? TokensPerMinute { get; init { field = value; _sent |= Sent.TokensPerMinute; } }
 
-    public long? MonthlyTokenBudget { get; init; }
+    public long? DailyTokenBudget { get; init { field = value; _sent |= Sent.DailyTokenBudget; } }
 
-    public decimal? DailyCostBudget { get; init; }
+    public long? MonthlyTokenBudget { get; init { field = value; _sent |= Sent.MonthlyTokenBudget; } }
 
-    public decimal? MonthlyCostBudget { get; init; }
+    public decimal? DailyCostBudget { get; init { field = value; _sent |= Sent.DailyCostBudget; } }
 
+    public decimal? MonthlyCostBudget { get; init { field = value; _sent |= Sent.MonthlyCostBudget; } }
+
+    /// <summary>The limits as sent, a field left out as null (what validation checks).</summary>
     public KeyLimits Limits() => new(
         AllowedModels, RequestsPerMinute, TokensPerMinute, DailyTokenBudget, MonthlyTokenBudget, DailyCostBudget, MonthlyCostBudget);
+
+    /// <summary>The limits sent, each field left out taken from <paramref name="fallback"/>.</summary>
+    public KeyLimits Over(KeyLimits fallback) => new(
+        _sent.HasFlag(Sent.AllowedModels) ? AllowedModels : fallback.AllowedModels,
+        _sent.HasFlag(Sent.RequestsPerMinute) ? RequestsPerMinute : fallback.RequestsPerMinute,
+        _sent.HasFlag(Sent.TokensPerMinute) ? TokensPerMinute : fallback.TokensPerMinute,
+        _sent.HasFlag(Sent.DailyTokenBudget) ? DailyTokenBudget : fallback.DailyTokenBudget,
+        _sent.HasFlag(Sent.MonthlyTokenBudget) ? MonthlyTokenBudget : fallback.MonthlyTokenBudget,
+        _sent.HasFlag(Sent.DailyCostBudget) ? DailyCostBudget : fallback.DailyCostBudget,
+        _sent.HasFlag(Sent.MonthlyCostBudget) ? MonthlyCostBudget : fallback.MonthlyCostBudget);
+
+    [Flags]
+    private enum Sent
+    {
+        None = 0,
+        AllowedModels = 1,
+        RequestsPerMinute = 2,
+        TokensPerMinute = 4,
+        DailyTokenBudget = 8,
+        MonthlyTokenBudget = 16,
+        DailyCostBudget = 32,
+        MonthlyCostBudget = 64,
+    }
 }
 
 public sealed record CreateKeyRequest : KeyLimitsRequest
@@ -42,12 +72,26 @@ public sealed record UpdateKeyRequest : KeyLimitsRequest
 
 public sealed record TenantLimitsRequest(int? RequestsPerMinute, int? TokensPerMinute);
 
-/// <summary>A key as admins see it: never the key itself, only its public prefix.</summary>
+/// <summary>A tenant's key defaults: every field replaces the global default (null or left out: no limit of that kind).</summary>
+public sealed record KeyDefaultsRequest(
+    int? RequestsPerMinute, int? TokensPerMinute, long? DailyTokenBudget, long? MonthlyTokenBudget, decimal? DailyCostBudget, decimal? MonthlyCostBudget)
+{
+    public KeyLimits Limits() => new(null, RequestsPerMinute, TokensPerMinute, DailyTokenBudget, MonthlyTokenBudget, DailyCostBudget, MonthlyCostBudget);
+}
+
+/// <summary>The limits a tenant's new keys get, and whether they are the tenant's own or the global ones.</summary>
+public sealed record KeyDefaultsView(string TenantId, string Source, KeyLimits Limits);
+
+/// <summary>
+/// A key as admins see it: never the key itself, only its public prefix; its limits as they apply
+/// (defaults were resolved when it was created); whether it is the configured bootstrap key.
+/// </summary>
 public sealed record KeyView(
-    Guid Id, string TenantId, string Name, string Prefix, bool IsAdmin, bool Revoked, KeyLimits Limits, TenantLimits TenantLimits)
+    Guid Id, string TenantId, string Name, string Prefix, bool IsAdmin, bool Revoked, KeyLimits Limits, TenantLimits TenantLimits, bool IsBootstrap)
 {
     public static KeyView From(ApiKeyRecord record) => new(
-        record.Id, record.TenantId, record.Name, record.Prefix, record.IsAdmin, record.RevokedAt is not null, record.Limits, record.TenantLimits);
+        record.Id, record.TenantId, record.Name, record.Prefix, record.IsAdmin, record.RevokedAt is not null, record.Limits, record.TenantLimits,
+        record.IsBootstrap);
 }
 
 /// <summary>The answer to creating a key: the plain key, shown this once.</summary>

@@ -2,7 +2,10 @@ using Microsoft.Extensions.Options;
 
 namespace AspireLlm.Api.ApiKeys;
 
-/// <summary>Stores the hash of the configured admin key once, at start, before the first request.</summary>
+/// <summary>
+/// Stores the configured admin key at start, before the first request: restores it if it was revoked,
+/// and revokes the bootstrap key configured before it (see <see cref="ApiKeyStore.EnsureBootstrapKeyAsync"/>).
+/// </summary>
 internal sealed partial class AdminKeyBootstrapper(ApiKeyStore keys, IOptions<AdminOptions> options, ILogger<AdminKeyBootstrapper> logger)
     : IHostedService
 {
@@ -17,7 +20,17 @@ internal sealed partial class AdminKeyBootstrapper(ApiKeyStore keys, IOptions<Ad
 
         try
         {
-            await keys.EnsureBootstrapKeyAsync(cancellationToken);
+            var result = await keys.EnsureBootstrapKeyAsync(cancellationToken);
+            if (result.Restored)
+            {
+                LogAdminKeyRestored(logger, ApiKeyFormat.PublicPrefix(key));
+            }
+
+            foreach (var previous in result.RotatedPrefixes)
+            {
+                LogPreviousAdminKeyRevoked(logger, previous);
+            }
+
             LogAdminKeyReady(logger, ApiKeyFormat.PublicPrefix(key));
         }
         catch (Exception exception) when (exception is Npgsql.NpgsqlException or TimeoutException)
@@ -37,4 +50,10 @@ internal sealed partial class AdminKeyBootstrapper(ApiKeyStore keys, IOptions<Ad
 
     [LoggerMessage(1002, LogLevel.Information, "Admin key {Prefix} is ready.")]
     private static partial void LogAdminKeyReady(ILogger logger, string prefix);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Admin key {Prefix} had been revoked; it is the configured bootstrap key, so it is valid again.")]
+    private static partial void LogAdminKeyRestored(ILogger logger, string prefix);
+
+    [LoggerMessage(1005, LogLevel.Information, "The previous bootstrap admin key {Prefix} is revoked: another one is configured now.")]
+    private static partial void LogPreviousAdminKeyRevoked(ILogger logger, string prefix);
 }

@@ -9,6 +9,9 @@ public sealed record ApiKeyRecord(
     /// <summary>The tenant-wide rate limits, shared by all of the tenant's keys.</summary>
     public TenantLimits TenantLimits { get; init; } = TenantLimits.None;
 
+    /// <summary>The key configured as <c>Admin:BootstrapKey</c>: always valid, replaced only by configuring another.</summary>
+    public bool IsBootstrap { get; init; }
+
     /// <summary>This key as admission charges it; a new one per call, since admission writes its snapshots into it.</summary>
     public AdmissionSubject ToSubject() => new(Id, TenantId, Limits, TenantLimits);
 }

@@ -1,20 +1,42 @@
+using AspireLlm.Api.Audit;
 using AspireLlm.Orchestration.Admission;
 using Npgsql;
 
 namespace AspireLlm.Api.ApiKeys;
 
-/// <summary>The admin side of the key store: every change is announced to all replicas' caches.</summary>
+/// <summary>
+/// The admin side of the key store: every change is written with its audit row in one transaction,
+/// and announced to all replicas' caches after it commits.
+/// </summary>
 public sealed partial class ApiKeyStore
 {
     /// <summary>Creates a key; the plain key is returned here and never again.</summary>
     public async Task<(ApiKeyRecord Record, string PlainKey)> CreateAsync(
-        string tenantId, string name, bool isAdmin, KeyLimits limits, CancellationToken cancellationToken)
+        string tenantId, string name, bool isAdmin, KeyLimits limits, AuditActor actor, CancellationToken cancellationToken)
     {
         var key = ApiKeyFormat.Generate();
-        await EnsureAsync(key, tenantId, name, isAdmin, cancellationToken, limits);
-        await using var command = dataSource.CreateCommand($"SELECT {Columns} {FromKeys} WHERE k.key_hash = $1");
-        command.Parameters.AddWithValue(ApiKeyFormat.Hash(key));
-        return ((await ReadOneAsync(command, cancellationToken))!, key);
+        var id = Guid.CreateVersion7();
+        await InTransactionAsync(async transaction =>
+        {
+            await using var command = new NpgsqlCommand("""
+                INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, is_admin, created_at, allowed_models, requests_per_minute,
+                                      tokens_per_minute, daily_token_budget, monthly_token_budget, daily_cost_budget, monthly_cost_budget)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                """, transaction.Connection, transaction);
+            command.Parameters.AddWithValue(id);
+            command.Parameters.AddWithValue(tenantId);
+            command.Parameters.AddWithValue(name);
+            command.Parameters.AddWithValue(ApiKeyFormat.PublicPrefix(key));
+            command.Parameters.AddWithValue(ApiKeyFormat.Hash(key));
+            command.Parameters.AddWithValue(isAdmin);
+            command.Parameters.AddWithValue(timeProvider.GetUtcNow());
+            AddLimits(command, limits);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            await audit.AppendAsync(transaction, actor, AuditActions.KeyCreate, AuditActions.KeyTarget(id),
+                new { tenant_id = tenantId, name, is_admin = isAdmin, prefix = ApiKeyFormat.PublicPrefix(key), limits }, cancellationToken);
+            return true;
+        }, cancellationToken);
+        return ((await GetAsync(id, cancellationToken))!, key);
     }
 
     public async Task<IReadOnlyList<ApiKeyRecord>> ListAsync(string? tenantId, CancellationToken cancellationToken)
@@ -32,18 +54,41 @@ public sealed partial class ApiKeyStore
         return await ReadOneAsync(command, cancellationToken);
     }
 
-    /// <summary>Replaces a key's name and limits; null when there is no such key.</summary>
-    public async Task<ApiKeyRecord?> UpdateAsync(Guid id, string name, KeyLimits limits, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces a key's name and limits; null when there is no such key. The audit row says which
+    /// fields changed, from what to what; a call that changes nothing writes none.
+    /// </summary>
+    public async Task<ApiKeyRecord?> UpdateAsync(Guid id, string name, Func<KeyLimits, KeyLimits> limitsFrom, AuditActor actor, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            UPDATE api_keys SET name = $2, allowed_models = $3, requests_per_minute = $4, tokens_per_minute = $5,
-                daily_token_budget = $6, monthly_token_budget = $7, daily_cost_budget = $8, monthly_cost_budget = $9
-            WHERE id = $1
-            """);
-        command.Parameters.AddWithValue(id);
-        command.Parameters.AddWithValue(name);
-        AddLimits(command, limits);
-        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+        var found = await InTransactionAsync(async transaction =>
+        {
+            await using var read = new NpgsqlCommand($"SELECT {Columns} {FromKeys} WHERE k.id = $1 FOR UPDATE OF k", transaction.Connection, transaction);
+            read.Parameters.AddWithValue(id);
+            if (await ReadOneAsync(read, cancellationToken) is not { } before)
+            {
+                return false;
+            }
+
+            var limits = limitsFrom(before.Limits);
+            await using var command = new NpgsqlCommand("""
+                UPDATE api_keys SET name = $2, allowed_models = $3, requests_per_minute = $4, tokens_per_minute = $5,
+                    daily_token_budget = $6, monthly_token_budget = $7, daily_cost_budget = $8, monthly_cost_budget = $9
+                WHERE id = $1
+                """, transaction.Connection, transaction);
+            command.Parameters.AddWithValue(id);
+            command.Parameters.AddWithValue(name);
+            AddLimits(command, limits);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+
+            var changes = KeyChanges.Between(before.Name, before.Limits, name, limits);
+            if (changes.Count > 0)
+            {
+                await audit.AppendAsync(transaction, actor, AuditActions.KeyUpdate, AuditActions.KeyTarget(id), new { changes }, cancellationToken);
+            }
+
+            return true;
+        }, cancellationToken);
+        if (!found)
         {
             return null;
         }
@@ -52,33 +97,13 @@ public sealed partial class ApiKeyStore
         return await GetAsync(id, cancellationToken);
     }
 
-    /// <summary>Revokes a key on every replica within a second; false when there is no such key.</summary>
-    public async Task<bool> RevokeAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="work"/> in a transaction on one connection, and commits it.</summary>
+    private async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1");
-        command.Parameters.AddWithValue(id);
-        command.Parameters.AddWithValue(timeProvider.GetUtcNow());
-        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
-        {
-            return false;
-        }
-
-        await epoch.BumpAsync();
-        return true;
-    }
-
-    public async Task SetTenantLimitsAsync(string tenantId, TenantLimits limits, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
-            INSERT INTO tenant_limits (tenant_id, requests_per_minute, tokens_per_minute, updated_at) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (tenant_id) DO UPDATE SET requests_per_minute = $2, tokens_per_minute = $3, updated_at = $4
-            """);
-        command.Parameters.AddWithValue(tenantId);
-        command.Parameters.Add(new NpgsqlParameter<int?> { TypedValue = limits.RequestsPerMinute });
-        command.Parameters.Add(new NpgsqlParameter<int?> { TypedValue = limits.TokensPerMinute });
-        command.Parameters.AddWithValue(timeProvider.GetUtcNow());
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        await epoch.BumpAsync();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var result = await work(transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
     }
 }

@@ -14,7 +14,7 @@ namespace AspireLlm.Api.ApiKeys;
 /// </summary>
 public sealed partial class ApiKeyStore(
     NpgsqlDataSource dataSource, TimeProvider timeProvider, IOptions<AdminOptions> admin, KeyCacheEpoch epoch,
-    IOptions<FailedAuthenticationOptions> failedAuthentication) : IDisposable
+    Audit.AuditLog audit, IOptions<KeyDefaultsOptions> keyDefaults, IOptions<FailedAuthenticationOptions> failedAuthentication) : IDisposable
 {
     /// <summary>Keys found, and keys not found, each in a cache of bounded size: a flood of made-up keys evicts only made-up keys.</summary>
     private readonly MemoryCache _known = new(new MemoryCacheOptions { SizeLimit = 100_000 });
@@ -23,12 +23,9 @@ public sealed partial class ApiKeyStore(
     /// <summary>Only a bound for when Redis cannot announce changes; normally the epoch retires entries first.</summary>
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
 
-    private const string Columns = """
-        k.id, k.tenant_id, k.name, k.prefix, k.is_admin, k.revoked_at, k.allowed_models, k.requests_per_minute, k.tokens_per_minute,
-        k.daily_token_budget, k.monthly_token_budget, k.daily_cost_budget, k.monthly_cost_budget, t.requests_per_minute, t.tokens_per_minute
-        """;
+    private const string Columns = $"k.id, k.tenant_id, k.name, k.prefix, k.is_admin, k.revoked_at, k.is_bootstrap, {KeyLimitsReader.Columns}";
 
-    private const string FromKeys = "FROM api_keys k LEFT JOIN tenant_limits t ON t.tenant_id = k.tenant_id";
+    private const string FromKeys = KeyLimitsReader.From;
 
     /// <summary>
     /// The key's record, or null when there is none. A key in neither cache is looked up in the database
@@ -78,9 +75,6 @@ public sealed partial class ApiKeyStore(
         _unknown.Dispose();
     }
 
-    public Task EnsureBootstrapKeyAsync(CancellationToken cancellationToken) =>
-        EnsureAsync(admin.Value.BootstrapKey!, admin.Value.Tenant, "bootstrap admin", isAdmin: true, cancellationToken);
-
     private bool IsBootstrapKey(string key) =>
         admin.Value.BootstrapKey is { Length: > 0 } bootstrap
         && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(bootstrap));
@@ -126,15 +120,13 @@ public sealed partial class ApiKeyStore(
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            T? Nullable<T>(int ordinal) where T : struct => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<T>(ordinal);
+            var (limits, tenantLimits) = KeyLimitsReader.Read(reader, first: 7);
             records.Add(new ApiKeyRecord(
                 reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetBoolean(4),
-                Nullable<DateTimeOffset>(5),
-                new KeyLimits(
-                    reader.IsDBNull(6) ? null : reader.GetFieldValue<string[]>(6),
-                    Nullable<int>(7), Nullable<int>(8), Nullable<long>(9), Nullable<long>(10), Nullable<decimal>(11), Nullable<decimal>(12)))
+                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), limits)
             {
-                TenantLimits = new TenantLimits(Nullable<int>(13), Nullable<int>(14)),
+                TenantLimits = tenantLimits,
+                IsBootstrap = reader.GetBoolean(6),
             });
         }
 

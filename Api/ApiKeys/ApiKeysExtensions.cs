@@ -1,3 +1,5 @@
+using AspireLlm.Api.Admin;
+using AspireLlm.Api.Audit;
 using Microsoft.AspNetCore.Authentication;
 
 namespace AspireLlm.Api.ApiKeys;
@@ -21,6 +23,16 @@ internal static class ApiKeysExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddHostedService<AdminKeyBootstrapper>();
+        builder.Services.AddOptions<KeyDefaultsOptions>()
+            .Bind(builder.Configuration.GetSection(KeyDefaultsOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddOptions<LoginThrottleOptions>()
+            .Bind(builder.Configuration.GetSection(LoginThrottleOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<LoginThrottle>();
 
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

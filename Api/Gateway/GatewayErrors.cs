@@ -18,6 +18,8 @@ public static class GatewayErrors
             (OpenAiError.Invalid(e.Message, "max_tokens", "request_too_large"), null),
         ModelAdmissionException { Refusal: AdmissionRefusal.NotAllowed } e =>
             (new OpenAiError(StatusCodes.Status403Forbidden, e.Message, "permission_error", "model", "model_not_allowed"), null),
+        ModelAdmissionException { Refusal: AdmissionRefusal.KeyRevoked } e =>
+            (new OpenAiError(StatusCodes.Status401Unauthorized, e.Message, "invalid_request_error", null, "key_revoked"), null),
         ModelAdmissionException { Refusal: AdmissionRefusal.Unavailable } e =>
             (new OpenAiError(StatusCodes.Status503ServiceUnavailable, e.Message, "service_unavailable", null, "limits_unavailable"), e.RetryAfter),
         ModelAdmissionException e =>

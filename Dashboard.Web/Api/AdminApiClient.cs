@@ -18,7 +18,7 @@ public sealed record AdminJobDetail(
 public sealed record AdminCircuit(string Alias, string Deployment, string Provider, string Model, string State, double RetryAfterSeconds, double? LatencyMs);
 
 /// <summary>A key as the Api's admin endpoint lists it (never the key itself).</summary>
-public sealed record AdminKey(Guid Id, string TenantId, string Name, string Prefix, bool IsAdmin, bool Revoked, JsonElement Limits);
+public sealed record AdminKey(Guid Id, string TenantId, string Name, string Prefix, bool IsAdmin, bool Revoked, JsonElement Limits, bool IsBootstrap = false);
 
 /// <summary>
 /// Reads the Api's admin endpoints with the admin key. The dashboard never touches the database: the
@@ -40,11 +40,11 @@ public sealed class AdminApiClient(HttpClient http)
     public Task<IReadOnlyList<AdminKey>> GetKeysAsync(CancellationToken cancellationToken) =>
         GetListAsync<AdminKey>("/v1/admin/keys", "key list", cancellationToken);
 
-    /// <summary>Revokes a key on every Api replica; returns what the Api said.</summary>
+    /// <summary>Revokes a key on every Api replica; returns what the Api said (why, when it refused).</summary>
     public async Task<string> RevokeKeyAsync(Guid id, CancellationToken cancellationToken)
     {
         using var response = await http.PostAsync($"/v1/admin/keys/{id}/revoke", null, cancellationToken);
-        return response.IsSuccessStatusCode ? "revoked" : $"revoke refused ({(int)response.StatusCode})";
+        return response.IsSuccessStatusCode ? "revoked" : $"revoke refused ({(int)response.StatusCode}): {await DetailOfAsync(response, cancellationToken)}";
     }
 
     private async Task<IReadOnlyList<T>> GetListAsync<T>(string path, string what, CancellationToken cancellationToken)
@@ -84,9 +84,19 @@ public sealed class AdminApiClient(HttpClient http)
             return response.StatusCode == System.Net.HttpStatusCode.Accepted ? $"{action}: requested" : $"{action}: done";
         }
 
+        return $"{action} refused ({(int)response.StatusCode}): {await DetailOfAsync(response, cancellationToken)}";
+    }
+
+    /// <summary>The ProblemDetails' detail of a refusal, or the status's reason when there is none.</summary>
+    private static async Task<string?> DetailOfAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentType?.MediaType is not ("application/problem+json" or "application/json"))
+        {
+            return response.ReasonPhrase;
+        }
+
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-        return $"{action} refused ({(int)response.StatusCode}): " +
-               (problem.TryGetProperty("detail", out var detail) ? detail.GetString() : response.ReasonPhrase);
+        return problem.TryGetProperty("detail", out var detail) ? detail.GetString() : response.ReasonPhrase;
     }
 }
 

@@ -7,7 +7,10 @@ public sealed class DashboardOptions
 {
     public const string SectionName = "Admin";
 
-    /// <summary>The admin API key: used for the Api calls, and what an operator types to log in.</summary>
+    /// <summary>
+    /// The dashboard's admin API key, for its Api calls. Operators log in with any active admin key
+    /// (this one included), which the Api checks.
+    /// </summary>
     [Required, MinLength(16)]
     public string ApiKey { get; set; } = "";
 

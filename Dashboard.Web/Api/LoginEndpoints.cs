@@ -1,40 +1,59 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.Extensions.Options;
 
 namespace AspireLlm.Dashboard.Web.Api;
 
 /// <summary>
-/// Operators log in with the admin key. The form posts here (not to a Blazor component) because
-/// signing in sets a cookie, which needs a plain HTTP response.
+/// Operators log in with an admin key, which the Api checks and audits (any active admin key works).
+/// The form posts here (not to a Blazor component) because signing in sets a cookie, which needs a
+/// plain HTTP response. Both posts need the form's antiforgery token; the login is throttled.
 /// </summary>
-internal static class LoginEndpoints
+internal static partial class LoginEndpoints
 {
+    public const string KeyIdClaim = "key_id";
+    private const int MaxKeyLength = 256;
+
     public static IEndpointRouteBuilder MapLoginEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/account/login", async (HttpContext context, IOptions<DashboardOptions> options) =>
-        {
-            var form = await context.Request.ReadFormAsync();
-            var typed = Encoding.UTF8.GetBytes(form["key"].ToString());
-            var expected = Encoding.UTF8.GetBytes(options.Value.ApiKey);
-            if (!CryptographicOperations.FixedTimeEquals(typed, expected))
-            {
-                return Results.Redirect("/login?failed=1");
-            }
-
-            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "operator")], CookieAuthenticationDefaults.AuthenticationScheme);
-            await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
-            return Results.Redirect("/");
-        });
-
+        routes.MapPost("/account/login", LoginAsync).RequireAntiforgeryToken().WithMetadata(new LoginProtection.ThrottledLogin());
         routes.MapPost("/account/logout", async (HttpContext context) =>
         {
             await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return Results.Redirect("/login");
-        });
+        }).RequireAntiforgeryToken();
         return routes;
     }
+
+    private static async Task<IResult> LoginAsync(HttpContext context, LoginApiClient api, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        var key = form["key"].ToString().Trim();
+        if (key.Length is 0 or > MaxKeyLength)
+        {
+            return Results.Redirect("/login?failed=1");
+        }
+
+        var result = await api.LoginAsync(key, context.Connection.RemoteIpAddress?.ToString(), cancellationToken);
+        switch (result.Outcome)
+        {
+            case LoginOutcome.Success:
+                var identity = new ClaimsIdentity(
+                    [new Claim(ClaimTypes.Name, result.Prefix!), new Claim(KeyIdClaim, result.KeyId!.Value.ToString())],
+                    CookieAuthenticationDefaults.AuthenticationScheme);
+                await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+                return Results.Redirect("/");
+            case LoginOutcome.Throttled:
+                await LoginProtection.TooManyAttemptsAsync(context, result.RetryAfter, cancellationToken);
+                return Results.Empty;
+            case LoginOutcome.Unavailable:
+                LogApiUnavailable(loggers.CreateLogger(typeof(LoginEndpoints)));
+                return Results.Redirect("/login?unavailable=1");
+            default:
+                return Results.Redirect("/login?failed=1");
+        }
+    }
+
+    [LoggerMessage(1002, LogLevel.Warning, "A login could not be checked: the Api did not answer.")]
+    private static partial void LogApiUnavailable(ILogger logger);
 }

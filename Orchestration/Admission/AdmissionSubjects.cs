@@ -38,12 +38,7 @@ public sealed class AdmissionSubjects(NpgsqlDataSource dataSource, TimeProvider 
 
     private async Task<AdmissionSubject> ReadAsync(Guid keyId, string tenantId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT k.allowed_models, k.requests_per_minute, k.tokens_per_minute, k.daily_token_budget, k.monthly_token_budget,
-                   k.daily_cost_budget, k.monthly_cost_budget, t.requests_per_minute, t.tokens_per_minute
-            FROM api_keys k LEFT JOIN tenant_limits t ON t.tenant_id = k.tenant_id
-            WHERE k.id = $1
-            """);
+        await using var command = dataSource.CreateCommand($"SELECT k.revoked_at, {KeyLimitsReader.Columns} {KeyLimitsReader.From} WHERE k.id = $1");
         command.Parameters.AddWithValue(keyId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -51,10 +46,13 @@ public sealed class AdmissionSubjects(NpgsqlDataSource dataSource, TimeProvider 
             return new AdmissionSubject(keyId, tenantId, KeyLimits.None, TenantLimits.None);
         }
 
-        T? Nullable<T>(int ordinal) where T : struct => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<T>(ordinal);
-        return new AdmissionSubject(keyId, tenantId,
-            new KeyLimits(reader.IsDBNull(0) ? null : reader.GetFieldValue<string[]>(0),
-                Nullable<int>(1), Nullable<int>(2), Nullable<long>(3), Nullable<long>(4), Nullable<decimal>(5), Nullable<decimal>(6)),
-            new TenantLimits(Nullable<int>(7), Nullable<int>(8)));
+        if (!reader.IsDBNull(0))
+        {
+            // Jobs submitted in the second before a revocation reached every replica stop here.
+            throw new ModelAdmissionException("The API key that submitted this job has been revoked.", null, AdmissionRefusal.KeyRevoked);
+        }
+
+        var (limits, tenantLimits) = KeyLimitsReader.Read(reader, first: 1);
+        return new AdmissionSubject(keyId, tenantId, limits, tenantLimits);
     }
 }

@@ -44,6 +44,9 @@ public enum AdmissionRefusal
 
     /// <summary>The key may not use the model at all.</summary>
     NotAllowed,
+
+    /// <summary>The key was revoked after the work was accepted.</summary>
+    KeyRevoked,
 }
 
 /// <summary>Admits every call; the default until the gateway registers real limits.</summary>

@@ -17,7 +17,7 @@ internal static class TransientFaults
     public static bool IsTransient(Exception exception, bool timedOut) => timedOut || exception switch
     {
         // A spent budget does not come back within a job's retries; a per-minute limit does.
-        ModelAdmissionException { Refusal: AdmissionRefusal.BudgetExhausted or AdmissionRefusal.TooLarge or AdmissionRefusal.NotAllowed } => false,
+        ModelAdmissionException { Refusal: AdmissionRefusal.BudgetExhausted or AdmissionRefusal.TooLarge or AdmissionRefusal.NotAllowed or AdmissionRefusal.KeyRevoked } => false,
         ModelAdmissionException or ModelUnavailableException or StreamInterruptedException or Orchestration.Tokens.ServerBusyException => true,
         PromptTooLargeException or StructuredOutputException or InvalidJobInputException => false,
         _ => FailureClassifier.IsTransient(FailureClassifier.Classify(exception)),
@@ -42,6 +42,7 @@ internal static class TransientFaults
             ModelAdmissionException { Refusal: AdmissionRefusal.BudgetExhausted } => ("insufficient_quota", exception.Message),
             ModelAdmissionException { Refusal: AdmissionRefusal.TooLarge } => ("request_too_large", exception.Message),
             ModelAdmissionException { Refusal: AdmissionRefusal.NotAllowed } => ("model_not_allowed", exception.Message),
+            ModelAdmissionException { Refusal: AdmissionRefusal.KeyRevoked } => ("key_revoked", exception.Message),
             ModelAdmissionException => ("rate_limit_exceeded", exception.Message),
             ModelUnavailableException unavailable => ("model_unavailable", unavailable.PublicMessage),
             StreamInterruptedException => ("stream_interrupted", exception.Message),

@@ -1,6 +1,9 @@
 using Aspire.Hosting.Testing;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace AspireLlm.SystemTests;
 
@@ -26,10 +29,13 @@ public sealed class DashboardTests(AppFixture fixture)
         Assert.Equal(HttpStatusCode.Redirect, anonymous.StatusCode);
         Assert.StartsWith("/login", anonymous.Headers.Location!.PathAndQuery);
 
-        using var wrong = await dashboard.PostAsync("/account/login", new FormUrlEncodedContent([new("key", "not-the-key")]));
+        using var tokenless = await dashboard.PostAsync("/account/login", new FormUrlEncodedContent([new("key", fixture.AdminKey)]));
+        Assert.Equal(HttpStatusCode.BadRequest, tokenless.StatusCode);
+
+        using var wrong = await LogInAsync(dashboard, "not-the-key");
         Assert.Contains("failed", wrong.Headers.Location!.OriginalString);
 
-        using var login = await dashboard.PostAsync("/account/login", new FormUrlEncodedContent([new("key", fixture.AdminKey)]));
+        using var login = await LogInAsync(dashboard, fixture.AdminKey);
         Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
 
         var page = await dashboard.GetStringAsync("/");
@@ -47,5 +53,17 @@ public sealed class DashboardTests(AppFixture fixture)
 
         var keys = await dashboard.GetStringAsync("/keys");
         Assert.Contains("bootstrap admin", keys);
+
+        // The Api checked both attempts and audited them.
+        var audit = await api.GetFromJsonAsync<JsonElement>("/v1/admin/audit?action=login.success");
+        Assert.NotEmpty(audit.GetProperty("items").EnumerateArray());
+    }
+
+    /// <summary>Posts the login form as a browser does: with the antiforgery token from the login page.</summary>
+    private static async Task<HttpResponseMessage> LogInAsync(HttpClient dashboard, string key)
+    {
+        var page = await dashboard.GetStringAsync("/login");
+        var token = Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        return await dashboard.PostAsync("/account/login", new FormUrlEncodedContent([new("key", key), new("__RequestVerificationToken", token)]));
     }
 }

@@ -34,6 +34,21 @@ public sealed class ChatCompletionJobTests(LocalInfrastructure infrastructure) :
     }
 
     [Fact]
+    public async Task A_job_whose_key_was_revoked_before_it_started_fails_without_a_model_call()
+    {
+        var keyId = await _worker.CreateKeyAsync();
+        var id = await _worker.CreateJobAsync(WorkerHarness.ChatInput("submitted just before the revocation"), keyId: keyId.ToString());
+        await _worker.CountAsync("WITH updated AS (UPDATE api_keys SET revoked_at = now() WHERE id = $1 RETURNING 1) SELECT count(*) FROM updated", keyId);
+
+        await _worker.ChatJob().RunAsync(id, await _worker.DispatchIdAsync(id), CancellationToken.None);
+
+        var job = (await _worker.Store.GetAsync(id, CancellationToken.None))!;
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.Equal("key_revoked", job.Error!.Value.GetProperty("code").GetString());
+        Assert.Equal(0, await _worker.CountAsync(LedgerRows, id));
+    }
+
+    [Fact]
     public async Task A_job_is_charged_to_its_keys_budget_and_refused_once_the_budget_is_spent()
     {
         var keyId = await _worker.CreateKeyAsync();
