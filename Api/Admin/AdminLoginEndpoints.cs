@@ -63,6 +63,6 @@ public static partial class AdminLoginEndpoints
             ? ApiKeyFormat.PublicPrefix(key)
             : "unknown";
 
-    [LoggerMessage(1010, LogLevel.Warning, "Admin login attempts from {Address} are throttled.")]
+    [LoggerMessage(2010, LogLevel.Warning, "Admin login attempts from {Address} are throttled.")]
     private static partial void LogThrottled(ILogger logger, string? address);
 }

@@ -42,18 +42,18 @@ internal sealed partial class AdminKeyBootstrapper(ApiKeyStore keys, IOptions<Ad
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(1001, LogLevel.Warning, "No admin key is configured (Admin:BootstrapKey); admin endpoints cannot be used.")]
+    [LoggerMessage(2001, LogLevel.Warning, "No admin key is configured (Admin:BootstrapKey); admin endpoints cannot be used.")]
     private static partial void LogNoAdminKey(ILogger logger);
 
-    [LoggerMessage(1003, LogLevel.Warning, "The admin key could not be stored at start; the first request that uses it will store it.")]
+    [LoggerMessage(2003, LogLevel.Warning, "The admin key could not be stored at start; the first request that uses it will store it.")]
     private static partial void LogAdminKeyDeferred(ILogger logger, Exception exception);
 
-    [LoggerMessage(1002, LogLevel.Information, "Admin key {Prefix} is ready.")]
+    [LoggerMessage(2002, LogLevel.Information, "Admin key {Prefix} is ready.")]
     private static partial void LogAdminKeyReady(ILogger logger, string prefix);
 
-    [LoggerMessage(1004, LogLevel.Warning, "Admin key {Prefix} had been revoked; it is the configured bootstrap key, so it is valid again.")]
+    [LoggerMessage(2004, LogLevel.Warning, "Admin key {Prefix} had been revoked; it is the configured bootstrap key, so it is valid again.")]
     private static partial void LogAdminKeyRestored(ILogger logger, string prefix);
 
-    [LoggerMessage(1005, LogLevel.Information, "The previous bootstrap admin key {Prefix} is revoked: another one is configured now.")]
+    [LoggerMessage(2005, LogLevel.Information, "The previous bootstrap admin key {Prefix} is revoked: another one is configured now.")]
     private static partial void LogPreviousAdminKeyRevoked(ILogger logger, string prefix);
 }

@@ -91,9 +91,9 @@ public sealed partial class KeyCacheEpoch(IConnectionMultiplexer redis, ILogger<
         }
     }
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Could not announce a key change through Redis; other replicas see it when their cached entries expire.")]
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Warning, Message = "Could not announce a key change through Redis; other replicas see it when their cached entries expire.")]
     private static partial void LogBumpFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Key change announcements are unavailable; relying on the poll.")]
+    [LoggerMessage(EventId = 2022, Level = LogLevel.Warning, Message = "Key change announcements are unavailable; relying on the poll.")]
     private static partial void LogAnnouncementsUnavailable(ILogger logger, Exception exception);
 }

@@ -52,9 +52,9 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         }
     }
 
-    [LoggerMessage(3001, LogLevel.Error, "A backing store failed ({ExceptionType}); answering 503.")]
+    [LoggerMessage(2201, LogLevel.Error, "A backing store failed ({ExceptionType}); answering 503.")]
     private static partial void LogDependencyDown(ILogger logger, string exceptionType, Exception exception);
 
-    [LoggerMessage(3002, LogLevel.Error, "Request {RequestId} failed unexpectedly; answering 500.")]
+    [LoggerMessage(2202, LogLevel.Error, "Request {RequestId} failed unexpectedly; answering 500.")]
     private static partial void LogUnexpected(ILogger logger, string requestId, Exception exception);
 }

@@ -30,6 +30,6 @@ public sealed partial class JobNotifications(
         }
     }
 
-    [LoggerMessage(2001, LogLevel.Warning, "A notification about job {JobId} could not be published; the stored state stands.")]
+    [LoggerMessage(2101, LogLevel.Warning, "A notification about job {JobId} could not be published; the stored state stands.")]
     private static partial void LogPublishFailed(ILogger logger, Guid jobId, Exception exception);
 }

@@ -99,7 +99,7 @@ public sealed partial class OpenStreams(IConnectionMultiplexer redis, TimeProvid
 
     private static RedisKey LeaseKey(Guid keyId) => $"aspirellm:streams:{keyId:N}";
 
-    [LoggerMessage(8001, LogLevel.Warning, "The per-key stream cap could not be checked or updated in Redis; streams are not capped meanwhile.")]
+    [LoggerMessage(2301, LogLevel.Warning, "The per-key stream cap could not be checked or updated in Redis; streams are not capped meanwhile.")]
     private static partial void LogCapUnavailable(ILogger logger, Exception exception);
 }
 

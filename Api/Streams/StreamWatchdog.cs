@@ -59,9 +59,9 @@ internal sealed partial class StreamWatchdog(
         }
     }
 
-    [LoggerMessage(8002, LogLevel.Information, "Key {KeyId} was revoked; its open streams on this replica end now.")]
+    [LoggerMessage(2302, LogLevel.Information, "Key {KeyId} was revoked; its open streams on this replica end now.")]
     private static partial void LogEnding(ILogger logger, Guid keyId);
 
-    [LoggerMessage(8003, LogLevel.Warning, "The open streams' keys or leases could not be checked; trying again shortly.")]
+    [LoggerMessage(2303, LogLevel.Warning, "The open streams' keys or leases could not be checked; trying again shortly.")]
     private static partial void LogCheckFailed(ILogger logger, Exception exception);
 }

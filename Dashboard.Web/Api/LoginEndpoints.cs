@@ -54,6 +54,6 @@ internal static partial class LoginEndpoints
         }
     }
 
-    [LoggerMessage(1002, LogLevel.Warning, "A login could not be checked: the Api did not answer.")]
+    [LoggerMessage(4002, LogLevel.Warning, "A login could not be checked: the Api did not answer.")]
     private static partial void LogApiUnavailable(ILogger logger);
 }

@@ -97,6 +97,6 @@ internal static partial class LoginProtection
         return new FixedWindowRateLimiterOptions { PermitLimit = permits(options), Window = options.Window, QueueLimit = 0, AutoReplenishment = true };
     }
 
-    [LoggerMessage(1001, LogLevel.Warning, "Dashboard login attempts from {Address} are throttled.")]
+    [LoggerMessage(4001, LogLevel.Warning, "Dashboard login attempts from {Address} are throttled.")]
     private static partial void LogThrottled(ILogger logger, string address);
 }

@@ -187,10 +187,10 @@ public sealed partial class RedisModelAdmission(
         return ValueTask.CompletedTask;
     }
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Redis is unavailable for rate limits and budgets; the call was {Outcome}.")]
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Redis is unavailable for rate limits and budgets; the call was {Outcome}.")]
     private static partial void LogRedisDown(ILogger logger, string outcome, Exception exception);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Could not settle a call's usage against its limits; its reservation stays until the period ends.")]
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Could not settle a call's usage against its limits; its reservation stays until the period ends.")]
     private static partial void LogSettleFailed(ILogger logger, Exception exception);
 
     /// <summary>One admitted call: settled once with its real usage, or released (usage 0) if it ends without any.</summary>

@@ -57,9 +57,9 @@ public sealed class RedisAnswerCacheStore(IConnectionMultiplexer redis, ContentC
 
 internal static partial class CacheLog
 {
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "The answer cache is unavailable ({Error}); calling providers instead.")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "The answer cache is unavailable ({Error}); calling providers instead.")]
     public static partial void CacheUnavailable(this ILogger logger, string error);
 
-    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "A cached answer could not be opened (its key is not in the keyring, or it was altered); treated as a miss.")]
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "A cached answer could not be opened (its key is not in the keyring, or it was altered); treated as a miss.")]
     public static partial void CacheEntryUnreadable(this ILogger logger);
 }

@@ -61,12 +61,12 @@ internal sealed partial class CancellationListener(
         }
     }
 
-    [LoggerMessage(6001, LogLevel.Information, "Cancellation of job {JobId} delivered to its run.")]
+    [LoggerMessage(3201, LogLevel.Information, "Cancellation of job {JobId} delivered to its run.")]
     private static partial void LogCancelled(ILogger logger, Guid jobId);
 
-    [LoggerMessage(6002, LogLevel.Warning, "Could not subscribe to cancellations; relying on the database poll.")]
+    [LoggerMessage(3202, LogLevel.Warning, "Could not subscribe to cancellations; relying on the database poll.")]
     private static partial void LogSubscribeFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(6003, LogLevel.Warning, "The cancellation poll failed; it runs again in a second.")]
+    [LoggerMessage(3203, LogLevel.Warning, "The cancellation poll failed; it runs again in a second.")]
     private static partial void LogPollFailed(ILogger logger, Exception exception);
 }

@@ -86,9 +86,9 @@ internal sealed partial class JobDispatcher(
         }
     }
 
-    [LoggerMessage(5003, LogLevel.Warning, "{Count} job(s) made no progress for too long and were dispatched again.")]
+    [LoggerMessage(3103, LogLevel.Warning, "{Count} job(s) made no progress for too long and were dispatched again.")]
     private static partial void LogReleased(ILogger logger, int count);
 
-    [LoggerMessage(5002, LogLevel.Warning, "Job dispatch failed; retrying in a second.")]
+    [LoggerMessage(3102, LogLevel.Warning, "Job dispatch failed; retrying in a second.")]
     private static partial void LogDispatchFailed(ILogger logger, Exception exception);
 }

@@ -107,18 +107,18 @@ internal sealed partial class JobExecution(
         }
     }
 
-    [LoggerMessage(4001, LogLevel.Information, "Job {JobId} is finished or was dispatched again; this delivery does nothing.")]
+    [LoggerMessage(3001, LogLevel.Information, "Job {JobId} is finished or was dispatched again; this delivery does nothing.")]
     private static partial void LogNotStarted(ILogger logger, Guid jobId);
 
-    [LoggerMessage(4002, LogLevel.Warning, "Job {JobId} attempt {Attempt} hit a transient fault ({Fault}); it will be retried.")]
+    [LoggerMessage(3002, LogLevel.Warning, "Job {JobId} attempt {Attempt} hit a transient fault ({Fault}); it will be retried.")]
     private static partial void LogTransientFailure(ILogger logger, Guid jobId, int attempt, string fault);
 
-    [LoggerMessage(4003, LogLevel.Warning, "Job {JobId} failed with {Code}.")]
+    [LoggerMessage(3003, LogLevel.Warning, "Job {JobId} failed with {Code}.")]
     private static partial void LogFailed(ILogger logger, Guid jobId, string code, Exception exception);
 
-    [LoggerMessage(4005, LogLevel.Information, "Job {JobId} was refused by a per-minute limit; it runs again after {Until}.")]
+    [LoggerMessage(3005, LogLevel.Information, "Job {JobId} was refused by a per-minute limit; it runs again after {Until}.")]
     private static partial void LogRateLimited(ILogger logger, Guid jobId, DateTimeOffset until);
 
-    [LoggerMessage(4004, LogLevel.Information, "Job {JobId} was cancelled.")]
+    [LoggerMessage(3004, LogLevel.Information, "Job {JobId} was cancelled.")]
     private static partial void LogCancelled(ILogger logger, Guid jobId);
 }

@@ -29,6 +29,6 @@ internal sealed partial class JobFailureFilter(JobStore store, TimeProvider time
     {
     }
 
-    [LoggerMessage(4101, LogLevel.Warning, "Hangfire moved job {JobId} to {State}; the job is marked failed.")]
+    [LoggerMessage(3011, LogLevel.Warning, "Hangfire moved job {JobId} to {State}; the job is marked failed.")]
     private static partial void LogEnded(ILogger logger, Guid jobId, string state);
 }

@@ -45,6 +45,6 @@ internal sealed partial class JobReporter(JobEventLog events, JobStore store, Ti
         }
     }
 
-    [LoggerMessage(7001, LogLevel.Warning, "Could not publish a {EventType} event of job {JobId}.")]
+    [LoggerMessage(3301, LogLevel.Warning, "Could not publish a {EventType} event of job {JobId}.")]
     private static partial void LogPublishFailed(ILogger logger, Guid jobId, string eventType, Exception exception);
 }

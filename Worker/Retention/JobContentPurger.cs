@@ -81,15 +81,15 @@ internal sealed partial class JobContentPurger(
         }
     }
 
-    [LoggerMessage(7301, LogLevel.Information, "Erased the content of {Count} job(s) finished more than {Days} day(s) ago.")]
+    [LoggerMessage(3401, LogLevel.Information, "Erased the content of {Count} job(s) finished more than {Days} day(s) ago.")]
     private static partial void LogPurged(ILogger logger, int count, int days);
 
-    [LoggerMessage(7302, LogLevel.Warning, "The job content purge failed; it runs again at its next interval.")]
+    [LoggerMessage(3402, LogLevel.Warning, "The job content purge failed; it runs again at its next interval.")]
     private static partial void LogPurgeFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(7303, LogLevel.Warning, "The Redis events of {Count} purged job(s) could not be deleted; they expire within a day.")]
+    [LoggerMessage(3403, LogLevel.Warning, "The Redis events of {Count} purged job(s) could not be deleted; they expire within a day.")]
     private static partial void LogEventsNotDeleted(ILogger logger, int count, Exception exception);
 
-    [LoggerMessage(7304, LogLevel.Information, "Retention:JobContentDays is 0: finished jobs keep their content.")]
+    [LoggerMessage(3404, LogLevel.Information, "Retention:JobContentDays is 0: finished jobs keep their content.")]
     private static partial void LogKeptForEver(ILogger logger);
 }

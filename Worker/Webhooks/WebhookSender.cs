@@ -96,9 +96,9 @@ internal sealed partial class WebhookSender(
         return now + TimeSpan.FromSeconds(jittered);
     }
 
-    [LoggerMessage(8001, LogLevel.Warning, "Webhook of job {JobId} attempt {Attempt} failed (status {StatusCode}, {Error}); given up: {GivenUp}.")]
+    [LoggerMessage(3501, LogLevel.Warning, "Webhook of job {JobId} attempt {Attempt} failed (status {StatusCode}, {Error}); given up: {GivenUp}.")]
     private static partial void LogAttemptFailed(ILogger logger, Guid jobId, int attempt, int? statusCode, string? error, bool givenUp);
 
-    [LoggerMessage(8002, LogLevel.Warning, "The webhook delivery loop failed; it runs again shortly.")]
+    [LoggerMessage(3502, LogLevel.Warning, "The webhook delivery loop failed; it runs again shortly.")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception);
 }
