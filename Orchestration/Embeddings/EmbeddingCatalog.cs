@@ -67,6 +67,7 @@ public sealed class EmbeddingCatalog
     {
         if (_redacted.Contains(alias))
         {
+            using var turn = await LargePromptGate.EnterAsync(inputs.Sum(input => (long)input.Length), cancellationToken);
             inputs = [.. inputs.Select(Redaction.PiiRedactor.Redact)];
         }
 

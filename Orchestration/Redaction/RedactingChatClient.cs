@@ -11,13 +11,26 @@ namespace AspireLlm.Orchestration.Redaction;
 /// </summary>
 public sealed class RedactingChatClient(IChatClient inner) : DelegatingChatClient(inner)
 {
-    public override Task<ChatResponse> GetResponseAsync(
+    public override async Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        base.GetResponseAsync(Redact(messages), options, cancellationToken);
+        await base.GetResponseAsync(await RedactAsync(messages, options, cancellationToken), options, cancellationToken);
 
-    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        base.GetStreamingResponseAsync(Redact(messages), options, cancellationToken);
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var update in base.GetStreamingResponseAsync(await RedactAsync(messages, options, cancellationToken), options, cancellationToken))
+        {
+            yield return update;
+        }
+    }
+
+    /// <summary>Scanning costs a few microseconds a character at worst: a very large prompt waits its turn (<see cref="Tokens.LargePromptGate"/>).</summary>
+    private static async ValueTask<List<ChatMessage>> RedactAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
+        using var turn = await Tokens.LargePromptGate.EnterAsync(Tokens.LargePromptGate.CharactersOf(list, options), cancellationToken);
+        return Redact(list);
+    }
 
     internal static List<ChatMessage> Redact(IEnumerable<ChatMessage> messages) =>
         [.. messages.Select(message => message.Contents.Any(NeedsRedaction)
