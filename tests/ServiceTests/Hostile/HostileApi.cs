@@ -44,14 +44,29 @@ public sealed class HostileApi : IAsyncLifetime
 
     public string OtherTenantKey { get; private set; } = "";
 
+    /// <summary>A conversation of the tenant key's, and the id of that key: for routes that need an id that exists.</summary>
+    public string ConversationId { get; private set; } = "";
+
+    public string TenantKeyId { get; private set; } = "";
+
+    /// <summary>The path with the fixture's ids in place of <c>{conversation}</c> and <c>{key}</c>.</summary>
+    public string Resolve(string path) =>
+        path.Replace("{conversation}", ConversationId, StringComparison.Ordinal).Replace("{key}", TenantKeyId, StringComparison.Ordinal);
+
     public async Task InitializeAsync()
     {
         await _infrastructure.StartAsync();
         _api = ServiceProcess.Start("Api", _infrastructure, Settings);
         using var http = new HttpClient();
         await _api.WaitHealthyAsync(http);
-        TenantKey = await CreateKeyAsync("hostile-tenant");
-        OtherTenantKey = await CreateKeyAsync("other-tenant");
+        (TenantKey, TenantKeyId) = await CreateKeyAsync("hostile-tenant");
+        (OtherTenantKey, _) = await CreateKeyAsync("other-tenant");
+        using (var tenant = Client(TenantKey))
+        using (var conversation = await tenant.PostAsJsonAsync("/v1/conversations", new { model = "gpt-4o-mini" }))
+        {
+            ConversationId = JsonDocument.Parse(await conversation.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        }
+
         _healthWatch = WatchHealthAsync(_stop.Token);
     }
 
@@ -110,13 +125,13 @@ public sealed class HostileApi : IAsyncLifetime
         }
     }
 
-    private async Task<string> CreateKeyAsync(string tenant)
+    private async Task<(string Key, string Id)> CreateKeyAsync(string tenant)
     {
         using var admin = Client(AdminKey);
         using var response = await admin.PostAsJsonAsync("/v1/admin/keys", new { tenant_id = tenant, name = "hostile test" });
         response.EnsureSuccessStatusCode();
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return body.RootElement.GetProperty("key").GetString()!;
+        return (body.RootElement.GetProperty("key").GetString()!, body.RootElement.GetProperty("details").GetProperty("id").GetString()!);
     }
 }
 

@@ -17,7 +17,7 @@ public sealed class HostileBodyTests(HostileApi api, ITestOutputHelper output)
             using var client = api.Client(route.Admin ? HostileApi.AdminKey : api.TenantKey);
             foreach (var body in HostileRequests.Malformed())
             {
-                var answer = await HostileRequests.SendAsync(client, new HttpMethod(route.Method), route.Path, body.Content());
+                var answer = await HostileRequests.SendAsync(client, new HttpMethod(route.Method), api.Resolve(route.Path), body.Content());
                 if (HostileRequests.Problem(answer, route.SpeaksOpenAi, body.MustRefuse) is { } problem)
                 {
                     problems.Add($"{route} with {body}: {problem}");

@@ -22,14 +22,19 @@ public sealed record HostileAnswer(HttpStatusCode Status, string? MediaType, str
 /// <summary>The catalogue of bad input: every public JSON route, every kind of body a parser can choke on.</summary>
 public static class HostileRequests
 {
+    /// <summary>Every route that reads a JSON body; <c>{conversation}</c> and <c>{key}</c> stand for ids of the fixture's.</summary>
     public static readonly HostileRoute[] JsonRoutes =
     [
         new("POST", "/v1/chat/completions", SpeaksOpenAi: true),
         new("POST", "/v1/embeddings", SpeaksOpenAi: true),
         new("POST", "/v1/conversations", SpeaksOpenAi: true),
+        new("POST", "/v1/conversations/{conversation}/messages", SpeaksOpenAi: true),
         new("POST", "/v1/jobs", SpeaksOpenAi: false),
         new("POST", "/v1/admin/keys", SpeaksOpenAi: false, Admin: true),
+        new("PUT", "/v1/admin/keys/{key}", SpeaksOpenAi: false, Admin: true),
         new("PUT", "/v1/admin/tenants/hostile-tenant/limits", SpeaksOpenAi: false, Admin: true),
+        new("PUT", "/v1/admin/tenants/hostile-tenant/key-defaults", SpeaksOpenAi: false, Admin: true),
+        new("POST", "/v1/admin/login", SpeaksOpenAi: false, Admin: true),
     ];
 
     /// <summary>Bodies that are wrong for every route: each must get a 4xx in the route's error shape.</summary>
