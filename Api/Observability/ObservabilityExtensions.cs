@@ -10,6 +10,7 @@ internal static class ApiObservabilityExtensions
     {
         builder.AddMetricRollup();
         builder.Services.AddSingleton<ApiTelemetry>();
+        builder.Services.AddSingleton<Admin.MetricQueries>();
         builder.Services.AddSingleton<GatewayUsage>();
         builder.Services.AddSingleton<IModelCallObserver>(services => services.GetRequiredService<GatewayUsage>());
         builder.Services.AddHostedService(services => services.GetRequiredService<GatewayUsage>());
