@@ -21,6 +21,9 @@ public sealed class AppFixture : IAsyncLifetime
 
     public TimeSpan BootTime { get; private set; }
 
+    /// <summary>Receives the traces the Api and Worker replicas export.</summary>
+    public OtlpReceiver Traces { get; } = new();
+
     public async Task InitializeAsync()
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
@@ -39,7 +42,10 @@ public sealed class AppFixture : IAsyncLifetime
         {
             builder.CreateResourceBuilder(project)
                 .WithEnvironment("Observability__FlushInterval", "00:00:01")
-                .WithEnvironment("Observability__UsageFlushInterval", "00:00:01");
+                .WithEnvironment("Observability__UsageFlushInterval", "00:00:01")
+                .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Traces.Endpoint)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "500");
         }
 
         App = await builder.BuildAsync(timeout.Token);
@@ -61,6 +67,8 @@ public sealed class AppFixture : IAsyncLifetime
         {
             await App.DisposeAsync();
         }
+
+        Traces.Dispose();
     }
 
     public HttpClient CreateApiClient(string? key = null)

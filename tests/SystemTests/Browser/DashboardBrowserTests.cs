@@ -107,7 +107,7 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
         await page.ClickAsync("button[data-action=cancel]");
         await Expect(page.Locator(".facts [data-status]")).ToHaveAttributeAsync("data-status", "cancelled", new() { Timeout = 20_000 });
         await page.ClickAsync("button[data-action=retry]");
-        await Expect(page.Locator(".toast")).ToContainTextAsync("Retry queued");
+        await Expect(page.Locator(".toast", new() { HasText = "Retry queued" })).ToBeVisibleAsync();
         await Expect(page.Locator("dd[data-run]")).ToHaveAttributeAsync("data-run", "2");
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("job-detail"), FullPage = true });
         using (await admin.PostAsync($"/v1/admin/jobs/{batch}/cancel", null))
