@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the servers the tests start when they are missing: redis-server (what production runs;
-# Garnet, the fallback for machines without it, comes from NuGet) and the PostgreSQL server binaries.
+# Garnet, the fallback for machines without it, comes from NuGet), the PostgreSQL server binaries, and chromium.
 # Used by .ci/run and by ./test.sh, so the README's test command works on a new machine too.
 set -uo pipefail
 missing=()
@@ -8,6 +8,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && ! command -v postgres >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
+# The dashboard's browser tests drive Debian's chromium through Playwright (no browser download).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 ((${#missing[@]})) || exit 0
 echo "Installing ${missing[*]}..."
 sudo=""

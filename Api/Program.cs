@@ -5,6 +5,7 @@ using AspireLlm.Api.Errors;
 using AspireLlm.Api.Gateway;
 using AspireLlm.Api.Jobs;
 using AspireLlm.Api.Models;
+using AspireLlm.Api.Observability;
 using AspireLlm.Api.Streams;
 using AspireLlm.Orchestration;
 using AspireLlm.Orchestration.Storage;
@@ -23,6 +24,7 @@ builder.AddApiKeys();
 builder.AddJobs();
 builder.AddOpenStreams();
 builder.AddApiErrors();
+builder.AddApiObservability();
 
 builder.Services.ConfigureHttpJsonOptions(options =>
 {

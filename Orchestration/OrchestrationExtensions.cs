@@ -58,7 +58,8 @@ public static class OrchestrationExtensions
             services.GetRequiredService<IOptions<OrchestrationOptions>>(), services.GetRequiredService<IConfiguration>(),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<OrchestrationTelemetry>(),
             services.GetRequiredService<SharedBreakerBoard>(), services.GetRequiredService<IModelAdmission>(),
-            services.GetService<ILoggerFactory>(), services.GetService<IConnectionMultiplexer>(), cipher: services.GetRequiredService<ContentCipher>()));
+            services.GetService<ILoggerFactory>(), services.GetService<IConnectionMultiplexer>(), cipher: services.GetRequiredService<ContentCipher>(),
+            observer: services.GetService<Pipeline.IModelCallObserver>()));
         builder.Services.AddSingleton(services => new Embeddings.EmbeddingCatalog(
             services.GetRequiredService<IOptions<OrchestrationOptions>>(), services.GetRequiredService<IConfiguration>(),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<OrchestrationTelemetry>(),

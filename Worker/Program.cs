@@ -3,6 +3,7 @@ using AspireLlm.Orchestration.Storage;
 using AspireLlm.ServiceDefaults;
 using AspireLlm.Worker.Jobs;
 using AspireLlm.Worker.Migrations;
+using AspireLlm.Worker.Observability;
 using AspireLlm.Worker.Retention;
 using AspireLlm.Worker.Webhooks;
 
@@ -24,6 +25,7 @@ builder.AddOrchestration();
 builder.AddJobProcessing();
 builder.AddWebhooks();
 builder.AddRetention();
+builder.AddWorkerObservability();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -23,7 +23,7 @@ public static class JobsEndpoints
 
     internal static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> CreateAsync(
         HttpContext context, JobRequestParser parser, JobStore store, JobNotifications notifications,
-        IOptions<JobLimitsOptions> jobLimits, TimeProvider timeProvider, CancellationToken cancellationToken)
+        IOptions<JobLimitsOptions> jobLimits, TimeProvider timeProvider, Observability.ApiTelemetry telemetry, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
         var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
@@ -54,6 +54,9 @@ public static class JobsEndpoints
             }
 
             var jobId = Guid.CreateVersion7();
+            // The row carries this span's context: the Worker's dispatch and run continue this trace.
+            using var accept = Observability.ApiTelemetry.StartAccept(jobId, request.Kind);
+            var trace = System.Diagnostics.Activity.Current;
             // The stream's first event goes out before the row commits: the row's NOTIFY can start the
             // job at once, and its "processing" must not come before "pending". (If the insert turns out
             // to be an idempotent replay, the event belongs to an id nobody can read.)
@@ -61,7 +64,8 @@ public static class JobsEndpoints
             var job = new NewJob(
                 jobId, caller.TenantId, caller.KeyId, request.Kind, request.Input,
                 idempotencyKey.Length > 0 ? idempotencyKey : null,
-                CanonicalJson.Hash(body.RootElement), timeProvider.GetUtcNow(), request.WebhookUrl);
+                CanonicalJson.Hash(body.RootElement), timeProvider.GetUtcNow(), request.WebhookUrl,
+                trace?.Id, trace?.TraceStateString);
 
             var (stored, created) = await store.CreateAsync(job, jobLimits.Value.MaxPendingPerKey, cancellationToken);
             if (stored is null)
@@ -84,6 +88,10 @@ public static class JobsEndpoints
             if (!created)
             {
                 context.Response.Headers["Idempotent-Replayed"] = "true";
+            }
+            else
+            {
+                telemetry.JobAccepted(stored.Kind);
             }
 
             context.Response.Headers.RetryAfter = "5";

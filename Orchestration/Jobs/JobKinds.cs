@@ -23,5 +23,7 @@ public static class JobStatus
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
 
+    public static readonly IReadOnlyList<string> All = [Pending, Processing, Completed, Failed, Cancelled];
+
     public static bool IsFinal(string status) => status is Completed or Failed or Cancelled;
 }

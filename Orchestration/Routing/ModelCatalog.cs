@@ -31,7 +31,7 @@ public sealed class ModelCatalog
         IOptions<OrchestrationOptions> options, IConfiguration configuration, TimeProvider timeProvider,
         OrchestrationTelemetry telemetry, SharedBreakerBoard breakers, IModelAdmission admission,
         ILoggerFactory? loggerFactory = null, IConnectionMultiplexer? redis = null, IAnswerCacheStore? cacheStore = null,
-        ContentCipher? cipher = null)
+        ContentCipher? cipher = null, Pipeline.IModelCallObserver? observer = null)
     {
         var settings = options.Value;
         loggerFactory ??= NullLoggerFactory.Instance;
@@ -53,7 +53,7 @@ public sealed class ModelCatalog
             breakers.Register(breaker);
             deployments[name] = new ModelDeployment(
                 name, deployment, provider, DeploymentRetry.Build(name, settings.Resilience, timeProvider, telemetry, logger), breaker,
-                tokens.EncodingFor(deployment.Provider, deployment.Model), timeProvider);
+                tokens.EncodingFor(deployment.Provider, deployment.Model), timeProvider, telemetry);
         }
 
         _aliases = settings.Models.ToDictionary(
@@ -62,8 +62,14 @@ public sealed class ModelCatalog
             {
                 var route = new AliasRoute(pair.Key, pair.Value,
                     [.. pair.Value.Groups.Select(group => new DeploymentGroup(group.Strategy, [.. group.Deployments.Select(name => deployments[name])]))]);
-                var builder = new ChatClientBuilder(new FallbackChatClient(route, tokens, settings.Resilience, telemetry, logger, timeProvider))
-                    .Use(inner => new ExactCacheChatClient(inner, route, cacheStore, settings.Cache, telemetry, timeProvider));
+                var builder = new ChatClientBuilder(new FallbackChatClient(route, tokens, settings.Resilience, telemetry, logger, timeProvider));
+                if (observer is not null)
+                {
+                    // Outermost: it sees every call as the caller does, cache hits and refusals included.
+                    builder.Use(inner => new Pipeline.ObservedChatClient(inner, pair.Key, observer));
+                }
+
+                builder.Use(inner => new ExactCacheChatClient(inner, route, cacheStore, settings.Cache, telemetry, timeProvider));
                 if (admission is not NoModelAdmission)
                 {
                     builder.Use(inner => new AdmissionChatClient(inner, route, admission, tokens));

@@ -60,8 +60,11 @@ internal sealed partial class JobDispatcher(
         int dispatched;
         do
         {
-            dispatched = await store.DispatchPendingAsync(
-                (id, dispatchId, kind) => JobQueue.Enqueue(client, id, dispatchId, kind), cancellationToken);
+            dispatched = await store.DispatchPendingAsync(job =>
+            {
+                using var activity = Observability.WorkerTelemetry.StartDispatch(job);
+                return JobQueue.Enqueue(client, job.Id, job.DispatchId, job.Kind);
+            }, cancellationToken);
         }
         while (dispatched == BatchSize);
     }

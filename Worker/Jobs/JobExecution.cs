@@ -25,7 +25,8 @@ internal sealed class JobRunContext(JobRecord job, CancellationToken cancellatio
 /// cancelled (charging and notifying once), or hand the job back to Hangfire for a retry.
 /// </summary>
 internal sealed partial class JobExecution(
-    JobStore store, JobReporter reporter, RunningJobs running, TimeProvider timeProvider, ILogger<JobExecution> logger)
+    JobStore store, JobReporter reporter, RunningJobs running, TimeProvider timeProvider, ILogger<JobExecution> logger,
+    Observability.WorkerTelemetry? telemetry = null)
 {
     /// <summary>Identifies this process in the job's step log and <c>worker</c> column.</summary>
     public static readonly string WorkerName = $"{Environment.MachineName}:{Environment.ProcessId}";
@@ -39,6 +40,36 @@ internal sealed partial class JobExecution(
             return;
         }
 
+        // The run continues the trace of the request that created the job; its model calls are children.
+        using var activity = Observability.WorkerTelemetry.StartRun(job);
+        telemetry?.Started(job, timeProvider.GetUtcNow());
+        var started = timeProvider.GetTimestamp();
+        var outcome = "failed";
+        try
+        {
+            outcome = await RunStartedAsync(job, timeout, body, shutdown);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            outcome = "requeued";
+            throw;
+        }
+        finally
+        {
+            activity?.SetTag("aspirellm.job.outcome", outcome);
+            if (outcome == "failed")
+            {
+                activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error);
+            }
+
+            telemetry?.Finished(job.Kind, outcome, timeProvider.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>Runs a started job to one of its ends; returns which (completed, failed, cancelled, deferred, requeued).</summary>
+    private async Task<string> RunStartedAsync(JobRecord job, TimeSpan timeout, Func<JobRunContext, Task<JobOutcome>> body, CancellationToken shutdown)
+    {
+        var jobId = job.Id;
         using var registration = running.Register(jobId);
         await reporter.StatusAsync(jobId, JobStatus.Processing, attempt: job.Attempts, run: job.Run);
         if (job.CancelRequestedAt is not null)
@@ -57,6 +88,8 @@ internal sealed partial class JobExecution(
             {
                 await reporter.StatusAsync(jobId, JobStatus.Completed);
             }
+
+            return "completed";
         }
         catch (Exception) when (registration.CancellationRequested)
         {
@@ -70,6 +103,7 @@ internal sealed partial class JobExecution(
             await store.MarkCancelledAsync(jobId, usageJson, usage, timeProvider.GetUtcNow(), CancellationToken.None);
             LogCancelled(logger, jobId);
             await reporter.FinalAsync(jobId);
+            return "cancelled";
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
@@ -86,6 +120,7 @@ internal sealed partial class JobExecution(
             await store.DeferAsync(jobId, until, "the rate limit", refusal.Message, countsAsAttempt: false, now, CancellationToken.None);
             LogRateLimited(logger, jobId, until);
             await reporter.StatusAsync(jobId, JobStatus.Pending);
+            return "deferred";
         }
         catch (Exception exception) when (TransientFaults.IsTransient(exception, deadline.IsCancellationRequested)
                                           && job.Attempts < IChatCompletionJob.MaxAttempts)
@@ -97,6 +132,7 @@ internal sealed partial class JobExecution(
             await store.DeferAsync(jobId, now + TransientFaults.Backoff(job.Attempts), "a retry", TransientFaults.Describe(exception),
                 countsAsAttempt: true, now, CancellationToken.None);
             await reporter.StatusAsync(jobId, JobStatus.Pending);
+            return "deferred";
         }
         catch (Exception exception)
         {
@@ -104,6 +140,7 @@ internal sealed partial class JobExecution(
             LogFailed(logger, jobId, code, exception);
             await store.FailAsync(jobId, code, message, timeProvider.GetUtcNow(), CancellationToken.None);
             await reporter.FinalAsync(jobId);
+            return "failed";
         }
     }
 
