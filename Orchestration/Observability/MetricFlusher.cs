@@ -35,7 +35,15 @@ public sealed partial class MetricFlusher(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await FlushAsync(cancellationToken);
+        try
+        {
+            await FlushAsync(cancellationToken);
+        }
+        catch (ObjectDisposedException exception)
+        {
+            // The host is being torn down around us (its data source already disposed): the last sums are lost, the shutdown is not.
+            LogFlushFailed(logger, 0, exception);
+        }
     }
 
     /// <summary>Writes what was recorded since the last flush; public for tests.</summary>
