@@ -21,7 +21,8 @@ internal static class RollingClients
 
     public static Dictionary<string, string> WorkerSettings => new()
     {
-        ["Orchestration:Simulator:TokensPerSecond"] = "20",
+        // About 5 s per job: runs overlap each Worker's stop, and event streams overlap each Api's drain.
+        ["Orchestration:Simulator:TokensPerSecond"] = "4",
         ["Worker:ShutdownGraceSeconds"] = "20",
         ["Worker:DispatchSweepSeconds"] = "1",
     };
