@@ -52,6 +52,18 @@ public sealed class AspireManifest
             ? port.GetInt32()
             : throw new InvalidOperationException($"Binding '{name}.{binding}' has no targetPort.");
 
+    /// <summary>
+    /// Reachable from outside a deployment: the AppHost marked an endpoint external
+    /// (<c>WithExternalHttpEndpoints</c>). Everything else is reachable only from our own pods, or not at all.
+    /// </summary>
+    public bool IsExternal(string name) =>
+        Resource(name).TryGetProperty("bindings", out var bindings)
+        && bindings.EnumerateObject().Any(binding => binding.Value.TryGetProperty("external", out var external) && external.GetBoolean());
+
+    /// <summary>Another resource's variables name one of this resource's endpoints (it needs a Service).</summary>
+    public bool IsReferenced(string name) =>
+        Names.Where(other => other != name).Any(other => Env(other).Any(pair => pair.Value.Contains($"{{{name}.bindings.", StringComparison.Ordinal)));
+
     public string Scheme(string name, string binding) =>
         Resource(name).GetProperty("bindings").GetProperty(binding).GetProperty("scheme").GetString() ?? "tcp";
 }

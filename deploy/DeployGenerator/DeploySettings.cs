@@ -46,10 +46,7 @@ public sealed record ServiceSettings
     public required string Image { get; init; }
     public int Replicas { get; init; } = 1;
 
-    /// <summary>Reachable from outside the cluster (a NetworkPolicy lets anything in); the rest only from our pods or not at all.</summary>
-    public bool Public { get; init; }
-
-    /// <summary>The port Compose publishes on the host (public services only).</summary>
+    /// <summary>The port Compose publishes on the host (for the services the AppHost marks external).</summary>
     public int? HostPort { get; init; }
 
     public required Quantities Requests { get; init; }

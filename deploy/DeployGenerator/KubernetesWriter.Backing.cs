@@ -83,7 +83,7 @@ internal sealed partial class KubernetesWriter
     {
         yield return NetworkPolicy("default-deny-ingress", Map(), ingress: null);
 
-        var publicServices = settings.Services.Where(service => service.Value.Public).Select(service => service.Key).ToList();
+        var publicServices = settings.Services.Keys.Where(manifest.IsExternal).ToList();
         yield return NetworkPolicy("allow-public", Map(("matchExpressions", List(Map(("key", NameLabel), ("operator", "In"), ("values", List([.. publicServices])))))),
             ingress: List(Map(("ports", List(Map(("protocol", "TCP"), ("port", Generator.ServicePort)))))));
 

@@ -88,7 +88,7 @@ internal sealed partial class KubernetesWriter(AspireManifest manifest, DeploySe
                 ("template", Map(("metadata", Map(("labels", Labels(name)))), ("spec", podSpec)))))
         );
 
-        if (service.Public)
+        if (manifest.IsExternal(name) || manifest.IsReferenced(name))
         {
             yield return Map(
                 ("apiVersion", "v1"),

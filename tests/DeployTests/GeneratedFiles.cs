@@ -74,5 +74,7 @@ public sealed class GeneratedFilesTests(GeneratedFiles generated)
 
         Assert.Equal(["api", "dashboard", "migrations", "worker"], manifest.OfType("project.").Order(StringComparer.Ordinal));
         Assert.Equal(["cache", "postgres"], manifest.OfType("container.").Order(StringComparer.Ordinal));
+        // Public ingress on Container Apps, the allow-public NetworkPolicy on Kubernetes: only these two.
+        Assert.Equal(["api", "dashboard"], manifest.Names.Where(manifest.IsExternal).Order(StringComparer.Ordinal));
     }
 }

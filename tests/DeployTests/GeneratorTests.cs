@@ -31,7 +31,7 @@ public sealed class GeneratorTests
                 "Provider__Key": "{provider-key.value}",
                 "DB_URI": "postgresql://u:{db-password-uri.value}@{db.bindings.tcp.host}"
               },
-              "bindings": { "http": { "scheme": "http", "protocol": "tcp", "transport": "http" } } },
+              "bindings": { "http": { "scheme": "http", "protocol": "tcp", "transport": "http", "external": true } } },
             "ui": { "type": "project.v0", "path": "Ui.csproj",
               "env": { "services__web__http__0": "{web.bindings.http.url}" },
               "bindings": { "http": { "scheme": "http", "protocol": "tcp", "transport": "http" } } }
@@ -50,9 +50,9 @@ public sealed class GeneratorTests
             OmitEnv = ["DB_URI"],
             Services = new Dictionary<string, ServiceSettings>
             {
-                ["web"] = new() { Image = "app-web", Replicas = 3, Public = true, HostPort = 8080, Requests = quantities, Limits = quantities, WaitForMigrations = true,
+                ["web"] = new() { Image = "app-web", Replicas = 3, HostPort = 8080, Requests = quantities, Limits = quantities, WaitForMigrations = true,
                     TerminationGracePeriodSeconds = 45, Env = new Dictionary<string, string> { ["A"] = "1" }, KubernetesEnv = new Dictionary<string, string> { ["K"] = "2" } },
-                ["ui"] = new() { Image = "app-ui", Public = true, Requests = quantities, Limits = quantities },
+                ["ui"] = new() { Image = "app-ui", Requests = quantities, Limits = quantities },
                 ["setup"] = new() { Image = "app-setup", OneShot = true, ImageArgs = ["migrate"], Requests = quantities, Limits = quantities },
             },
             Backing = new Dictionary<string, BackingSettings> { ["db"] = new() { Requests = quantities, Limits = quantities, Storage = "1Gi" } },
@@ -93,6 +93,16 @@ public sealed class GeneratorTests
                     - name: HTTP_PORTS
                       value: "8080"
         """, files["kubernetes/web.yaml"]);
+    }
+
+    [Fact]
+    public void Only_what_the_app_host_marks_external_is_reachable_from_outside_and_only_what_is_referenced_gets_a_service()
+    {
+        var files = Generate();
+
+        Assert.Contains("        values:\n          - web\n  policyTypes:", files["kubernetes/network-policies.yaml"]);
+        Assert.Contains("kind: Service", files["kubernetes/web.yaml"]);
+        Assert.DoesNotContain("kind: Service", files["kubernetes/ui.yaml"]);
     }
 
     [Fact]
