@@ -44,7 +44,10 @@ internal sealed partial class KubernetesWriter(AspireManifest manifest, DeploySe
             files.Add(($"{KedaDirectory}/kustomization.yaml", Documents(Generator.Header,
             [
                 Map(("apiVersion", "kustomize.config.k8s.io/v1alpha1"), ("kind", "Component"),
-                    ("resources", List([.. scaled.Select(service => $"{service.Key}-scaledobject.yaml")]))),
+                    ("resources", List([.. scaled.Select(service => $"{service.Key}-scaledobject.yaml")])),
+                    ("patches", List([.. scaled.Select(service => Map(
+                        ("target", Map(("kind", "Deployment"), ("name", service.Key))),
+                        ("patch", """[{"op": "remove", "path": "/spec/replicas"}]""")))]))),
             ])));
             foreach (var (name, service) in scaled)
             {
@@ -79,8 +82,9 @@ internal sealed partial class KubernetesWriter(AspireManifest manifest, DeploySe
             ("kind", "Deployment"),
             ("metadata", Metadata(name, Labels(name))),
             ("spec", Map(
-                // An autoscaler owns the replica count; setting it here too would reset it on every apply.
-                ("replicas", service.Autoscale is null && service.QueueScaling is null ? service.Replicas : null),
+                // An autoscaler owns the replica count; setting it here too would reset it on every apply. (The
+                // KEDA component removes the Worker's, so that without KEDA the Worker still has its replicas.)
+                ("replicas", service.Autoscale is null ? service.Replicas : null),
                 ("revisionHistoryLimit", 5),
                 // A new pod must be ready before an old one is told to drain: capacity never dips during a rollout.
                 ("strategy", Map(("type", "RollingUpdate"), ("rollingUpdate", Map(("maxUnavailable", 0), ("maxSurge", 1))))),

@@ -200,6 +200,12 @@ public sealed partial class KubernetesManifestTests(GeneratedFiles generated)
         var trigger = (Dictionary<object, object>)((List<object>)spec["triggers"]).Single();
         Assert.Equal("postgresql", trigger["type"]);
         Assert.Contains("FROM jobs", (string)((Dictionary<object, object>)trigger["metadata"])["query"]);
+
+        // Without KEDA (the component left out) the Worker keeps its replicas; with it, KEDA owns the count.
+        Assert.Equal(2, Deployment("worker").Spec.Replicas);
+        var component = File.ReadAllText(Repository.PathOf("deploy/kubernetes/keda/kustomization.yaml"));
+        Assert.Contains("name: worker", component);
+        Assert.Contains("\"op\": \"remove\", \"path\": \"/spec/replicas\"", component);
     }
 
     [Fact]
