@@ -9,6 +9,9 @@ var infrastructure = builder.AddInfrastructure();
 var redis = infrastructure.Redis;
 var database = infrastructure.Database;
 
+// Only the Api and the dashboard are reachable from outside a deployment (WithExternalHttpEndpoints:
+// public ingress on Azure Container Apps, the allow-public NetworkPolicy in deploy/kubernetes).
+
 // Secrets. A missing provider key means the simulator provider serves every alias; a missing admin
 // key is generated once, kept in the AppHost's user secrets and shown in the Aspire dashboard. The
 // conversation key is the content encryption key "k1" (Encryption:Keys adds more for rotation); the
@@ -36,6 +39,7 @@ var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithEnvironment("Providers__OpenAI__ApiKey", openAiKey)
     .WithEnvironment("Providers__Anthropic__ApiKey", anthropicKey)
     .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints()
     .WithReplicas(builder.GetReplicas(ResourceNames.Api));
 
 builder.AddProject<Projects.Worker>(ResourceNames.Worker)
@@ -51,6 +55,7 @@ builder.AddProject<Projects.Worker>(ResourceNames.Worker)
 builder.AddProject<Projects.Dashboard_Web>(ResourceNames.Dashboard)
     .WithReference(api).WaitFor(api)
     .WithEnvironment("Admin__ApiKey", adminKey)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
 
 builder.Build().Run();

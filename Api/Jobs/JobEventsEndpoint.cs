@@ -16,16 +16,22 @@ namespace AspireLlm.Api.Jobs;
 /// job's event list, live events from its pub/sub channel (subscribed before the history is read, and
 /// deduplicated by id), so <c>Last-Event-ID</c> resumes on any replica without gaps or repeats. The
 /// stream ends after the terminal status event; a client that connects after the job ended gets the
-/// history and the final event.
+/// history and the final event. When this replica shuts down (SIGTERM, after its drain delay) an open
+/// stream ends cleanly with a <c>retry</c> hint, so the client reconnects with <c>Last-Event-ID</c> and
+/// resumes on another replica: a job can outlive any one Api process, and waiting for it would hold the
+/// shutdown for as long as the job runs.
 /// </summary>
 internal static class JobEventsEndpoint
 {
     private static readonly TimeSpan StateCheckInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
 
+    /// <summary>The reconnection delay sent when a stream ends because this replica is stopping.</summary>
+    internal static readonly TimeSpan ReconnectAfter = TimeSpan.FromSeconds(1);
+
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamAsync(
         string id, HttpContext context, JobStore store, JobEventLog events, OpenStreams streams, IOptions<JobLimitsOptions> limits,
-        TimeProvider timeProvider, CancellationToken cancellationToken)
+        ShutdownState shutdown, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
         var job = Guid.TryParse(id, out var jobId) ? await store.GetForTenantAsync(jobId, caller.TenantId, cancellationToken) : null;
@@ -53,7 +59,7 @@ internal static class JobEventsEndpoint
         // Subscribe and read the history before the 200 goes out, so that a Redis outage is a clean 503
         // (through the exception handler) rather than a stream cut after its headers.
         var live = await events.SubscribeAsync(jobId);
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stream.Revoked);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stream.Revoked, shutdown.Closing);
         try
         {
             var history = await events.ReadAfterAsync(jobId, lastSent);
@@ -74,6 +80,11 @@ internal static class JobEventsEndpoint
         {
             // The key was revoked: say so, then end the stream.
             await new EventWriter(context.Response).ErrorAsync("key_revoked", "The API key of this stream was revoked.", cancellationToken);
+        }
+        catch (OperationCanceledException) when (shutdown.Closing.IsCancellationRequested)
+        {
+            // This replica is stopping: end the stream (not the job) and have the client come back elsewhere.
+            await new EventWriter(context.Response).ReconnectAsync(ReconnectAfter, cancellationToken);
         }
         finally
         {
@@ -174,6 +185,16 @@ internal static class JobEventsEndpoint
             return type == JobEvent.StatusType
                 && document.RootElement.TryGetProperty("status", out var status)
                 && JobStatus.IsFinal(status.GetString() ?? "");
+        }
+
+        /// <summary>
+        /// Ends the stream without a final status: a <c>retry</c> field (the reconnection delay, in ms) and a
+        /// comment; an EventSource reconnects by itself with the last id it saw.
+        /// </summary>
+        public async Task ReconnectAsync(TimeSpan after, CancellationToken cancellationToken)
+        {
+            await response.WriteAsync($"retry: {(long)after.TotalMilliseconds}\n: server shutting down; reconnect with Last-Event-ID\n\n", cancellationToken);
+            await response.Body.FlushAsync(cancellationToken);
         }
 
         public async Task ErrorAsync(string code, string message, CancellationToken cancellationToken)
