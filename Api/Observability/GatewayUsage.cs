@@ -65,7 +65,14 @@ internal sealed partial class GatewayUsage(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await FlushAsync(cancellationToken);
+        try
+        {
+            await FlushAsync(cancellationToken);
+        }
+        catch (ObjectDisposedException)
+        {
+            // A test host tears its services down around us (its data source already disposed); a real process stops us first.
+        }
     }
 
     /// <summary>Writes what was used since the last flush; a failed write keeps it for the next.</summary>
