@@ -79,6 +79,6 @@ public sealed class JobAcceptance(
     {
         var input = JobInputs.Agent(request.Input);
         var model = input.Model ?? agentOptions.Value.Definitions[input.Agent].Model;
-        return new AgentEvent(AgentEvent.TaskStarted, idempotencyKey ?? jobId.ToString(), timeProvider.GetUtcNow()) { Agent = input.Agent, Model = model };
+        return new AgentEvent(AgentEvent.TaskStarted, idempotencyKey ?? jobId.ToString(), timeProvider.GetUtcNow()) { JobId = jobId, Agent = input.Agent, Model = model };
     }
 }

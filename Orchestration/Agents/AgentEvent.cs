@@ -26,6 +26,9 @@ public sealed record AgentEvent(
     public const string Error = "error";
     public const string Pong = "pong";
 
+    /// <summary>On <c>task_started</c>: the job id, for the task's REST face (<c>/v1/jobs/{id}</c>).</summary>
+    [JsonPropertyName("job_id")] public Guid? JobId { get; init; }
+
     [JsonPropertyName("agent")] public string? Agent { get; init; }
 
     [JsonPropertyName("model")] public string? Model { get; init; }

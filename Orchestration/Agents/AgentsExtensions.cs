@@ -49,18 +49,34 @@ internal sealed class DefaultAgent : IPostConfigureOptions<AgentOptions>
 
     public void PostConfigure(string? name, AgentOptions options)
     {
-        if (options.Definitions.Count > 0)
+        if (options.Definitions.Count > 0 && !options.Definitions.ContainsKey(Name))
         {
             return;
         }
 
-        options.Definitions[Name] = new AgentDefinition
+        // Settings given for the assistant (its hosts, say, or an MCP server's tools) refine the default.
+        var assistant = options.Definitions.TryGetValue(Name, out var configured) ? configured : new AgentDefinition();
+        if (string.IsNullOrWhiteSpace(assistant.Model))
         {
-            Model = "gpt-4o-mini",
-            Instructions = "You are a helpful assistant. Use the tools when they help; ask the user when you need something only they know.",
-            Tools = [AgentToolNames.AskUser, AgentToolNames.HttpGet],
-            AllowedHosts = ["example.com", "www.example.com"],
-        };
+            assistant.Model = "gpt-4o-mini";
+        }
+
+        if (string.IsNullOrWhiteSpace(assistant.Instructions))
+        {
+            assistant.Instructions = "You are a helpful assistant. Use the tools when they help; ask the user when you need something only they know.";
+        }
+
+        if (assistant.Tools.Count == 0)
+        {
+            assistant.Tools = [AgentToolNames.AskUser, AgentToolNames.HttpGet];
+        }
+
+        if (assistant.AllowedHosts.Count == 0)
+        {
+            assistant.AllowedHosts = ["example.com", "www.example.com"];
+        }
+
+        options.Definitions[Name] = assistant;
     }
 }
 

@@ -47,7 +47,7 @@ internal sealed partial class AgentJob(
             run.Messages.AddRange([new ChatMessage(ChatRole.System, agent.Instructions), new ChatMessage(ChatRole.User, input.Input)]);
             var model = input.Model ?? agent.Model;
             await run.SaveAsync(new AgentCheckpoint { Model = model },
-                [run.Event(AgentEvent.TaskStarted) with { Agent = input.Agent, Model = model }], [new { step = "task started", agent = input.Agent, model }],
+                [run.Event(AgentEvent.TaskStarted) with { JobId = job.Id, Agent = input.Agent, Model = model }], [new { step = "task started", agent = input.Agent, model }],
                 "task started", context.CancellationToken);
         }
 
