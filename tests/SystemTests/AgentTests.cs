@@ -144,8 +144,12 @@ public sealed class AgentTests(AppFixture fixture, ITestOutputHelper output) : I
         var found = new List<(string Id, Uri Address)>();
         foreach (var item in await SnapshotsAsync(resource))
         {
-            output.WriteLine($"{item.ResourceId}: {string.Join(", ", item.Snapshot.Urls.Select(u => $"{u.Url} internal={u.IsInternal}"))}");
-            var own = item.Snapshot.Urls.Select(url => new Uri(url.Url))
+            // Each replica listens on a port of its own (its ASPNETCORE_URLS); the resource's URL is DCP's proxy.
+            var urls = item.Snapshot.EnvironmentVariables.FirstOrDefault(variable => variable.Name == "ASPNETCORE_URLS")?.Value ?? "";
+            output.WriteLine($"{item.ResourceId}: ASPNETCORE_URLS={urls}");
+            var own = urls.Split(';', StringSplitOptions.RemoveEmptyEntries)
+                .Select(url => url.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal))
+                .Select(url => new Uri(url))
                 .FirstOrDefault(url => url.Scheme == "http" && url.Port != proxy.Port);
             if (own is not null)
             {
