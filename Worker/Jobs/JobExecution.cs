@@ -153,8 +153,9 @@ internal sealed partial class JobExecution(
         {
             var (code, message) = TransientFaults.ToError(exception, deadline.IsCancellationRequested);
             LogFailed(logger, jobId, code, exception);
-            // What the run used before it failed is still charged (an agent's earlier steps, say).
-            await store.FailAsync(jobId, code, message, timeProvider.GetUtcNow(), CancellationToken.None, context.PartialUsage);
+            // An agent's earlier steps are still charged when a later one fails (other kinds keep their rule: no row for a failure).
+            await store.FailAsync(jobId, code, message, timeProvider.GetUtcNow(), CancellationToken.None,
+                job.Kind == JobKinds.Agent ? context.PartialUsage : null);
             await reporter.FinalAsync(jobId);
             return "failed";
         }

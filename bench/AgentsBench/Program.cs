@@ -58,9 +58,10 @@ await using var infrastructure = new LocalInfrastructure();
 await infrastructure.StartAsync();
 using var api = ServiceProcess.Start("Api", infrastructure, settings, "Release");
 using var worker = ServiceProcess.Start("Worker", infrastructure, settings, "Release");
+using var probe = new HttpClient();
 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-await api.WaitHealthyAsync(http);
-await worker.WaitHealthyAsync(http);
+await api.WaitHealthyAsync(probe);
+await worker.WaitHealthyAsync(probe);
 http.BaseAddress = api.BaseAddress;
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
 
