@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AspireLlm.Api.Admin;
+using AspireLlm.Api.Agents;
 using AspireLlm.Api.ApiKeys;
 using AspireLlm.Api.Errors;
 using AspireLlm.Api.Gateway;
@@ -23,6 +24,7 @@ builder.AddOrchestration();
 builder.AddApiKeys();
 builder.AddJobs();
 builder.AddOpenStreams();
+builder.AddAgents();
 builder.AddApiErrors();
 builder.AddApiObservability();
 
@@ -41,6 +43,7 @@ var app = builder.Build();
 app.UseRequestIds();
 app.UseExceptionHandler();
 app.UseErrorStatusBodies();
+app.UseWebSockets();
 app.UseAuthentication();
 app.UseAuthorization();
 
@@ -49,6 +52,7 @@ app.MapOpenApi();
 app.MapModelsEndpoints();
 app.MapGatewayEndpoints();
 app.MapJobsEndpoints();
+app.MapAgentsEndpoints();
 app.MapAdminEndpoints();
 app.MapWebhookSecretEndpoints();
 

@@ -42,7 +42,12 @@ var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithExternalHttpEndpoints()
     .WithReplicas(builder.GetReplicas(ResourceNames.Api));
 
+// A small MCP server of ours, so the default agent has MCP tools to show on F5.
+var mcpSample = builder.AddProject<Projects.McpSample>(ResourceNames.McpSample)
+    .WithHttpHealthCheck("/health");
+
 builder.AddProject<Projects.Worker>(ResourceNames.Worker)
+    .WithSampleMcpTools(mcpSample)
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
     .WithReference(database, ResourceNames.Database).WaitFor(database)
     .WaitForCompletion(migrations)

@@ -1,6 +1,7 @@
 using AspireLlm.Orchestration;
 using AspireLlm.Orchestration.Storage;
 using AspireLlm.ServiceDefaults;
+using AspireLlm.Worker.Agents;
 using AspireLlm.Worker.Jobs;
 using AspireLlm.Worker.Migrations;
 using AspireLlm.Worker.Observability;
@@ -23,6 +24,7 @@ builder.AddRedisClient(ResourceNames.Redis, configureOptions: options => options
 builder.AddRedisAdmission(); // jobs are charged to their key's limits and budgets too
 builder.AddOrchestration();
 builder.AddJobProcessing();
+builder.AddAgents();
 builder.AddWebhooks();
 builder.AddRetention();
 builder.AddWorkerObservability();

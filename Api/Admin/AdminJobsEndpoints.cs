@@ -54,6 +54,13 @@ internal static class AdminJobsEndpoints
             return Problems.NotFound($"No job '{id}' exists.");
         }
 
+        if (existing.Kind == JobKinds.Agent)
+        {
+            // A task is a conversation with a person, its events numbered once: a new one is started, not re-run.
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Agent tasks cannot be retried",
+                detail: $"Job {jobId} is an agent task; start a new task instead.");
+        }
+
         // The new run belongs to this request's trace (the retry is its cause), with the job id on the span.
         using var accept = Observability.ApiTelemetry.StartAccept(jobId, existing.Kind);
         var trace = System.Diagnostics.Activity.Current;

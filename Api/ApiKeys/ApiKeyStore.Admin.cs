@@ -60,7 +60,7 @@ public sealed partial class ApiKeyStore
             var limits = limitsFrom(before.Limits);
             await using var command = new NpgsqlCommand("""
                 UPDATE api_keys SET name = $2, allowed_models = $3, requests_per_minute = $4, tokens_per_minute = $5,
-                    daily_token_budget = $6, monthly_token_budget = $7, daily_cost_budget = $8, monthly_cost_budget = $9
+                    daily_token_budget = $6, monthly_token_budget = $7, daily_cost_budget = $8, monthly_cost_budget = $9, allowed_tools = $10
                 WHERE id = $1
                 """, transaction.Connection, transaction);
             command.Parameters.AddWithValue(id);

@@ -92,8 +92,8 @@ public sealed partial class ApiKeyStore(
     {
         command.CommandText = """
             INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, is_admin, created_at, allowed_models, requests_per_minute,
-                                  tokens_per_minute, daily_token_budget, monthly_token_budget, daily_cost_budget, monthly_cost_budget)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                  tokens_per_minute, daily_token_budget, monthly_token_budget, daily_cost_budget, monthly_cost_budget, allowed_tools)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
             """;
         command.Parameters.AddWithValue(id);
         command.Parameters.AddWithValue(tenantId);
@@ -115,6 +115,7 @@ public sealed partial class ApiKeyStore(
         command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = limits.MonthlyTokenBudget });
         command.Parameters.Add(new NpgsqlParameter<decimal?> { TypedValue = limits.DailyCostBudget });
         command.Parameters.Add(new NpgsqlParameter<decimal?> { TypedValue = limits.MonthlyCostBudget });
+        command.Parameters.Add(new NpgsqlParameter<string[]?> { TypedValue = limits.AllowedTools?.ToArray() });
     }
 
     private static async Task<ApiKeyRecord?> ReadOneAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>

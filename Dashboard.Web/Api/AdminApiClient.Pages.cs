@@ -91,6 +91,8 @@ public sealed partial class AdminApiClient
     {
         ["allowed_models"] = string.IsNullOrWhiteSpace(form.AllowedModels) ? null
             : form.AllowedModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        ["allowed_tools"] = string.IsNullOrWhiteSpace(form.AllowedTools) ? null
+            : form.AllowedTools.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         ["requests_per_minute"] = form.RequestsPerMinute,
         ["tokens_per_minute"] = form.TokensPerMinute,
         ["daily_token_budget"] = form.DailyTokenBudget,

@@ -67,6 +67,9 @@ public sealed record KeyLimitsForm
 
     public string AllowedModels { get; set; } = "";
 
+    /// <summary>Agent tools the key may call, comma-separated (empty: every tool its agents have).</summary>
+    public string AllowedTools { get; set; } = "";
+
     public int? RequestsPerMinute { get; set; }
 
     public int? TokensPerMinute { get; set; }

@@ -15,6 +15,8 @@ public static class SealContext
     public const string WebhookPayload = "webhook_deliveries.payload";
     public const string WebhookSecret = "api_keys.webhook_secret";
     public const string ConversationMessage = "conversation_messages.content";
+    public const string AgentState = "agent_tasks.state";
+    public const string AgentAnswer = "agent_tasks.answer";
 
     public static byte[] For(string field, Guid id, params ReadOnlySpan<int> parts)
     {

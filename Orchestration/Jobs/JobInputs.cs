@@ -23,6 +23,10 @@ public static class JobInputs
             case JobKinds.Batch:
                 var (batch, errors) = BatchInput.Parse(input, path);
                 return batch is null ? ([], errors) : ([.. batch.Requests.Select((item, index) => new JobModel($"{path}.requests[{index}].model", item.Model))], []);
+            case JobKinds.Agent:
+                // The agent's own model is the Api's to add (it knows the configured agents).
+                var (agent, agentErrors) = Agents.AgentInput.Parse(input, path);
+                return agent is null ? ([], agentErrors) : (agent.Model is { } model ? [new JobModel($"{path}.model", model)] : [], []);
             default:
                 return ([], [new ChatRequestError("Unknown job kind.", "kind")]);
         }
@@ -35,6 +39,10 @@ public static class JobInputs
     /// <summary>A batch job's input, which the Api has already accepted.</summary>
     public static BatchInput Batch(JsonElement input) =>
         BatchInput.Parse(input, "input") is { Input: { } batch } ? batch : throw Invalid(JobKinds.Batch);
+
+    /// <summary>An agent task's input, which the Api has already accepted.</summary>
+    public static Agents.AgentInput Agent(JsonElement input) =>
+        Agents.AgentInput.Parse(input, "input") is { Input: { } agent } ? agent : throw Invalid(JobKinds.Agent);
 
     private static InvalidJobInputException Invalid(string kind) =>
         new($"The {kind} job's input no longer passes validation (a setting or this version's rules changed since it was accepted).");

@@ -6,10 +6,14 @@ public static class JobKinds
     public const string ChatCompletion = "chat.completion";
     public const string Batch = "batch";
 
+    /// <summary>An interactive, tool-using agent task (the WebSocket's tasks are jobs of this kind).</summary>
+    public const string Agent = "agent";
+
     public static readonly IReadOnlyDictionary<string, string> Queues = new Dictionary<string, string>
     {
         [ChatCompletion] = "chat",
         [Batch] = "batch",
+        [Agent] = "agent",
     };
 
     public static bool IsKnown(string kind) => Queues.ContainsKey(kind);

@@ -31,9 +31,17 @@ public sealed partial class JobStore
         FinishAsync(job.Id, [JobStatus.Processing], JobStatus.Completed, result, usage, error: null, charge, now, cancellationToken);
 
     /// <summary>Marks a job failed with an error the client can read, and notifies.</summary>
-    public Task<bool> FailAsync(Guid id, string code, string message, DateTimeOffset now, CancellationToken cancellationToken) =>
-        FinishAsync(id, [JobStatus.Pending, JobStatus.Processing], JobStatus.Failed, result: null, usage: null,
-            JsonSerializer.SerializeToElement(new { code, message }), charge: null, now, cancellationToken);
+    /// <param name="charge">What the job used before it failed (an agent task's earlier model calls), if anything.</param>
+    public Task<bool> FailAsync(Guid id, string code, string message, DateTimeOffset now, CancellationToken cancellationToken, UsageEntry? charge = null) =>
+        FinishAsync(id, [JobStatus.Pending, JobStatus.Processing], JobStatus.Failed, result: null, usage: charge is null ? null : UsageJson(charge),
+            JsonSerializer.SerializeToElement(new { code, message }), charge, now, cancellationToken);
+
+    private static JsonElement UsageJson(UsageEntry charge) => JsonSerializer.SerializeToElement(new
+    {
+        prompt_tokens = charge.InputTokens,
+        completion_tokens = charge.OutputTokens,
+        total_tokens = charge.InputTokens + charge.OutputTokens,
+    });
 
     /// <summary>Ends a running job that observed its cancellation; what it used so far is still charged.</summary>
     public Task<bool> MarkCancelledAsync(Guid id, JsonElement? usage, UsageEntry? charge, DateTimeOffset now, CancellationToken cancellationToken) =>

@@ -77,6 +77,15 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource, ContentCipher 
         return await ReadSingleAsync(command, cancellationToken);
     }
 
+    /// <summary>The job a key accepted under <paramref name="idempotencyKey"/> (an agent task's client id is its idempotency key).</summary>
+    public async Task<JobRecord?> GetByIdempotencyKeyAsync(Guid apiKeyId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM jobs WHERE api_key_id = $1 AND idempotency_key = $2");
+        command.Parameters.AddWithValue(apiKeyId);
+        command.Parameters.AddWithValue(idempotencyKey);
+        return await ReadSingleAsync(command, cancellationToken);
+    }
+
     public async Task<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM jobs WHERE id = $1");

@@ -117,6 +117,12 @@ public sealed class ModelDeployment
         var copy = options?.Clone() ?? new ChatOptions();
         copy.ModelId = Options.Model;
         copy.AdditionalProperties?.Remove(ModelCallContext.PropertyKey);
+        if (Options.Provider != ProviderNames.Simulator)
+        {
+            // An agent task's simulator script is for the simulator alone.
+            copy.AdditionalProperties?.Remove(Simulator.SimulatorScript.PropertyKey);
+        }
+
         if (copy.AdditionalProperties is { Count: 0 })
         {
             copy.AdditionalProperties = null;

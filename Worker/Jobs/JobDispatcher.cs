@@ -14,7 +14,7 @@ namespace AspireLlm.Worker.Jobs;
 /// </summary>
 internal sealed partial class JobDispatcher(
     NpgsqlDataSource dataSource, JobStore store, IBackgroundJobClient client, IOptions<WorkerOptions> options,
-    TimeProvider timeProvider, ILogger<JobDispatcher> logger) : BackgroundService
+    TimeProvider timeProvider, ILogger<JobDispatcher> logger, IOptions<Orchestration.Agents.AgentOptions>? agents = null) : BackgroundService
 {
     private const int BatchSize = 200;
 
@@ -82,12 +82,17 @@ internal sealed partial class JobDispatcher(
         var margin = TimeSpan.FromSeconds(settings.InvisibilityTimeoutSeconds + 60);
         var released =
             await store.ReleaseStaleAsync(JobKinds.ChatCompletion, pendingBefore, now - TimeSpan.FromSeconds(settings.ChatTimeoutSeconds) - margin, now, cancellationToken)
-            + await store.ReleaseStaleAsync(JobKinds.Batch, pendingBefore, now - TimeSpan.FromSeconds(settings.BatchTimeoutSeconds) - margin, now, cancellationToken);
+            + await store.ReleaseStaleAsync(JobKinds.Batch, pendingBefore, now - TimeSpan.FromSeconds(settings.BatchTimeoutSeconds) - margin, now, cancellationToken)
+            // An agent's row moves at every step; only one long model or tool call can keep it still, for at most a turn.
+            + await store.ReleaseStaleAsync(JobKinds.Agent, pendingBefore, now - TimeSpan.FromSeconds(LongestAgentTurn) - margin, now, cancellationToken);
         if (released > 0)
         {
             LogReleased(logger, released);
         }
     }
+
+    private int LongestAgentTurn =>
+        agents?.Value.Definitions.Values.Select(agent => agent.DeadlineSeconds).DefaultIfEmpty(300).Max() ?? 300;
 
     [LoggerMessage(3103, LogLevel.Warning, "{Count} job(s) made no progress for too long and were dispatched again.")]
     private static partial void LogReleased(ILogger logger, int count);

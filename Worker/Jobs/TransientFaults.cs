@@ -20,6 +20,7 @@ internal static class TransientFaults
         ModelAdmissionException { Refusal: AdmissionRefusal.BudgetExhausted or AdmissionRefusal.TooLarge or AdmissionRefusal.NotAllowed or AdmissionRefusal.KeyRevoked } => false,
         ModelAdmissionException or ModelUnavailableException or StreamInterruptedException or Orchestration.Tokens.ServerBusyException => true,
         PromptTooLargeException or StructuredOutputException or InvalidJobInputException => false,
+        Agents.AgentTaskException or Orchestration.Agents.AgentCheckpointConflictException => false,
         _ => FailureClassifier.IsTransient(FailureClassifier.Classify(exception)),
     };
 
@@ -49,6 +50,7 @@ internal static class TransientFaults
             PromptTooLargeException => ("context_length_exceeded", exception.Message),
             StructuredOutputException => ("invalid_structured_output", exception.Message),
             InvalidJobInputException => ("invalid_request", exception.Message),
+            Agents.AgentTaskException agent => (agent.Code, agent.Message),
             // Already redacted by the provider handler: providers echo prompts in their errors.
             ProviderHttpException http => ("provider_error", http.Message),
             _ => ("internal_error", "The job failed; see the Worker logs for job id details."),

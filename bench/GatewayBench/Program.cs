@@ -55,6 +55,13 @@ using var api = bench.StartApi();
 var curve = await WarmUpCurve.MeasureAsync(api, bench, Scripts.Chat(sharedRequest, modes[0].Alias, await bench.KeyAsync(api)), curveLength);
 
 var key = await bench.KeyAsync(api);
+if (Argument("--trace", 0) is > 0 and var traceSeconds)
+{
+    // --trace N: after the warm-up, a CPU sampling trace of the Api over N s of load, for `dotnet-trace report <file> topN`.
+    var file = await Profiler.TraceAsync(api, bench.ChatUrl(api), Scripts.Chat(sharedRequest, modes[0].Alias, key), TimeSpan.FromSeconds(traceSeconds));
+    Console.WriteLine($"CPU trace of the Api under load: {file}");
+}
+
 var rows = new List<string>();
 foreach (var mode in modes)
 {

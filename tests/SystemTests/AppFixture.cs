@@ -45,7 +45,11 @@ public sealed class AppFixture : IAsyncLifetime
                 .WithEnvironment("Observability__UsageFlushInterval", "00:00:01")
                 .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Traces.Endpoint)
                 .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
-                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "500");
+                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "500")
+                // The agent tests' http_get reaches a tool server on loopback; a killed Worker's task moves on in seconds.
+                .WithEnvironment("Agents__AllowPrivateNetworks", "true")
+                .WithEnvironment("Agents__assistant__AllowedHosts__0", "127.0.0.1")
+                .WithEnvironment("Worker__InvisibilityTimeoutSeconds", "10");
         }
 
         App = await builder.BuildAsync(timeout.Token);
