@@ -42,12 +42,7 @@ var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithExternalHttpEndpoints()
     .WithReplicas(builder.GetReplicas(ResourceNames.Api));
 
-// A small MCP server of ours, so the default agent has MCP tools to show on F5.
-var mcpSample = builder.AddProject<Projects.McpSample>(ResourceNames.McpSample)
-    .WithHttpHealthCheck("/health");
-
-builder.AddProject<Projects.Worker>(ResourceNames.Worker)
-    .WithSampleMcpTools(mcpSample)
+var worker = builder.AddProject<Projects.Worker>(ResourceNames.Worker)
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
     .WithReference(database, ResourceNames.Database).WaitFor(database)
     .WaitForCompletion(migrations)
@@ -56,6 +51,15 @@ builder.AddProject<Projects.Worker>(ResourceNames.Worker)
     .WithEnvironment("Providers__Anthropic__ApiKey", anthropicKey)
     .WithHttpHealthCheck("/health")
     .WithReplicas(builder.GetReplicas(ResourceNames.Worker));
+
+// A small MCP server of ours, so the default agent has MCP tools to show on F5. Only when run: a
+// deployment registers its own MCP servers (Agents:McpServers) and never ships the sample.
+if (builder.ExecutionContext.IsRunMode)
+{
+    var mcpSample = builder.AddProject<Projects.McpSample>(ResourceNames.McpSample)
+        .WithHttpHealthCheck("/health");
+    worker.WithSampleMcpTools(mcpSample);
+}
 
 builder.AddProject<Projects.Dashboard_Web>(ResourceNames.Dashboard)
     .WithReference(api).WaitFor(api)
