@@ -31,6 +31,7 @@ var migrations = builder.AddProject<Projects.Worker>(ResourceNames.Migrations, l
     .WithEnvironment("Conversations__EncryptionKey", conversationKey);
 
 var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
+    .WithRuntimeSettings()
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
     .WithReference(database, ResourceNames.Database).WaitFor(database)
     .WaitForCompletion(migrations)
@@ -43,6 +44,7 @@ var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithReplicas(builder.GetReplicas(ResourceNames.Api));
 
 var worker = builder.AddProject<Projects.Worker>(ResourceNames.Worker)
+    .WithRuntimeSettings()
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
     .WithReference(database, ResourceNames.Database).WaitFor(database)
     .WaitForCompletion(migrations)
@@ -62,6 +64,7 @@ if (builder.ExecutionContext.IsRunMode)
 }
 
 builder.AddProject<Projects.Dashboard_Web>(ResourceNames.Dashboard)
+    .WithRuntimeSettings()
     .WithReference(api).WaitFor(api)
     .WithEnvironment("Admin__ApiKey", adminKey)
     .WithHttpHealthCheck("/health")

@@ -88,6 +88,7 @@ public sealed class ImageTests(ImageArchives archives, ITestOutputHelper output)
         Assert.Contains("ASPNETCORE_HTTP_PORTS=8080", env);
         Assert.Contains("DOTNET_gcServer=1", env);
         Assert.Contains("DOTNET_GCDynamicAdaptationMode=1", env);
+        Assert.Contains("DOTNET_TC_CallCountingDelayMs=0", env);
 
         var labels = config.GetProperty("Labels");
         Assert.Equal(ImageArchives.RepositoryUrl, labels.GetProperty("org.opencontainers.image.source").GetString());
