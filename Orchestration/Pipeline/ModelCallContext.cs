@@ -49,6 +49,19 @@ public sealed class ModelCallContext
 
     public CacheOutcome Cache { get; internal set; } = CacheOutcome.Bypassed;
 
+    /// <summary>
+    /// What the caches did, as the <c>x-cache-status</c> header says it: <c>HIT</c> (the exact cache,
+    /// an expired entry served by <see cref="ModelAliasOptions.FallbackToCache"/> included),
+    /// <c>SEMANTIC_HIT</c>, <c>MISS</c>, or <c>BYPASS</c> (the request was not eligible).
+    /// </summary>
+    public string CacheStatus => Cache switch
+    {
+        CacheOutcome.Hit or CacheOutcome.Stale => "HIT",
+        CacheOutcome.SemanticHit => "SEMANTIC_HIT",
+        CacheOutcome.Miss => "MISS",
+        _ => "BYPASS",
+    };
+
     /// <summary>"deployment: reason" for every deployment that was skipped or failed before the answer.</summary>
     public IReadOnlyList<string> Fallbacks
     {
@@ -131,6 +144,9 @@ public enum CacheOutcome
 
     /// <summary>Every deployment failed and an expired entry answered instead.</summary>
     Stale,
+
+    /// <summary>The semantic cache answered with the stored answer to an equivalent question.</summary>
+    SemanticHit,
 }
 
 public static class ModelCallOptionsExtensions

