@@ -19,7 +19,7 @@ internal sealed class ExactCacheChatClient(
     IChatClient inner, AliasRoute route, IAnswerCacheStore? store, CacheOptions options,
     OrchestrationTelemetry telemetry, TimeProvider timeProvider) : DelegatingChatClient(inner)
 {
-    public const string CacheProperty = "aspirellm.cache";
+    public const string CacheProperty = ModelCallContext.ResponseCacheProperty;
 
     private static readonly JsonTypeInfo<ChatResponse> ResponseJson =
         (JsonTypeInfo<ChatResponse>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ChatResponse));

@@ -23,6 +23,8 @@ public static class JobInputs
             case JobKinds.Batch:
                 var (batch, errors) = BatchInput.Parse(input, path);
                 return batch is null ? ([], errors) : ([.. batch.Requests.Select((item, index) => new JobModel($"{path}.requests[{index}].model", item.Model))], []);
+            case JobKinds.Index:
+                return ([], [new ChatRequestError("Index jobs are created by uploading to /v1/collections/{id}/documents (or /rebuild).", "kind")]);
             default:
                 return ([], [new ChatRequestError("Unknown job kind.", "kind")]);
         }
@@ -36,8 +38,22 @@ public static class JobInputs
     public static BatchInput Batch(JsonElement input) =>
         BatchInput.Parse(input, "input") is { Input: { } batch } ? batch : throw Invalid(JobKinds.Batch);
 
+    /// <summary>An index job's input, written by the Api's collections endpoints.</summary>
+    public static IndexInput Index(JsonElement input) =>
+        input.ValueKind == JsonValueKind.Object && input.TryGetProperty("collection", out var collection) && collection.TryGetGuid(out var id)
+            ? new IndexInput(id, input.TryGetProperty("document", out var document) ? document.GetString() : null)
+            : throw Invalid(JobKinds.Index);
+
     private static InvalidJobInputException Invalid(string kind) =>
         new($"The {kind} job's input no longer passes validation (a setting or this version's rules changed since it was accepted).");
+}
+
+/// <summary>What an index job indexes: one document of a collection, or (no document) the whole vector index anew.</summary>
+public sealed record IndexInput(Guid Collection, string? Document)
+{
+    public JsonElement ToJson() => JsonSerializer.SerializeToElement(Document is null
+        ? new Dictionary<string, object> { ["collection"] = Collection, ["rebuild"] = true }
+        : new Dictionary<string, object> { ["collection"] = Collection, ["document"] = Document });
 }
 
 /// <summary>A stored input the Worker cannot read: the job fails with <c>invalid_request</c>, never retried.</summary>

@@ -6,10 +6,14 @@ public static class JobKinds
     public const string ChatCompletion = "chat.completion";
     public const string Batch = "batch";
 
+    /// <summary>Indexing a collection's document, or rebuilding its vector index; created by the collections endpoints only.</summary>
+    public const string Index = "index";
+
     public static readonly IReadOnlyDictionary<string, string> Queues = new Dictionary<string, string>
     {
         [ChatCompletion] = "chat",
         [Batch] = "batch",
+        [Index] = "index",
     };
 
     public static bool IsKnown(string kind) => Queues.ContainsKey(kind);

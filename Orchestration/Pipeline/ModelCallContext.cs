@@ -12,6 +12,9 @@ public sealed class ModelCallContext
 {
     public const string PropertyKey = "aspirellm.call";
 
+    /// <summary>In a response's <see cref="ChatResponse.AdditionalProperties"/>: <c>hit</c>, <c>stale</c> or <c>semantic_hit</c> when a cache answered.</summary>
+    public const string ResponseCacheProperty = "aspirellm.cache";
+
     private readonly Lock _gate = new();
     private readonly List<string> _fallbacks = [];
 

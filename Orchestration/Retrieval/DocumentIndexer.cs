@@ -28,8 +28,9 @@ public sealed class DocumentIndexer(
 {
     private const int EmbeddingBatch = 32;
 
+    /// <summary>Indexes the version of the document that job <paramref name="jobId"/> was created for; a later upload's job supersedes it.</summary>
     public async Task<IndexOutcome> IndexAsync(
-        Guid collectionId, string tenantId, string documentId, int version, Func<int, string, Task> progress, CancellationToken cancellationToken)
+        Guid collectionId, string tenantId, string documentId, Guid jobId, Func<int, string, Task> progress, CancellationToken cancellationToken)
     {
         var collection = await store.GetAsync(collectionId, tenantId, cancellationToken);
         var loaded = collection is null ? null : await store.GetDocumentWithTextAsync(collectionId, documentId, cancellationToken);
@@ -39,7 +40,8 @@ public sealed class DocumentIndexer(
         }
 
         var (document, text) = loaded.Value;
-        if (document.Version != version)
+        var version = document.Version;
+        if (document.JobId != jobId)
         {
             return new IndexOutcome(IndexOutcome.Superseded, 0, 0, 0, 0);
         }
@@ -104,7 +106,7 @@ public sealed class DocumentIndexer(
             if (!replaced)
             {
                 // Another run indexed this version first, or a newer upload came: look again.
-                return await IndexAsync(collectionId, tenantId, documentId, version, progress, cancellationToken) with { Embedded = embedded, Tokens = tokens, Cost = cost };
+                return await IndexAsync(collectionId, tenantId, documentId, jobId, progress, cancellationToken) with { Embedded = embedded, Tokens = tokens, Cost = cost };
             }
 
             chunkCount = rows.Count;

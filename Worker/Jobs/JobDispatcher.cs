@@ -79,7 +79,8 @@ internal sealed partial class JobDispatcher(
         var margin = TimeSpan.FromSeconds(settings.InvisibilityTimeoutSeconds + 60);
         var released =
             await store.ReleaseStaleAsync(JobKinds.ChatCompletion, pendingBefore, now - TimeSpan.FromSeconds(settings.ChatTimeoutSeconds) - margin, now, cancellationToken)
-            + await store.ReleaseStaleAsync(JobKinds.Batch, pendingBefore, now - TimeSpan.FromSeconds(settings.BatchTimeoutSeconds) - margin, now, cancellationToken);
+            + await store.ReleaseStaleAsync(JobKinds.Batch, pendingBefore, now - TimeSpan.FromSeconds(settings.BatchTimeoutSeconds) - margin, now, cancellationToken)
+            + await store.ReleaseStaleAsync(JobKinds.Index, pendingBefore, now - TimeSpan.FromSeconds(settings.IndexTimeoutSeconds) - margin, now, cancellationToken);
         if (released > 0)
         {
             LogReleased(logger, released);

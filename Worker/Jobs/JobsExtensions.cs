@@ -29,6 +29,7 @@ internal static class JobsExtensions
         builder.Services.AddSingleton<JobExecution>();
         builder.Services.AddTransient<IChatCompletionJob, ChatCompletionJob>();
         builder.Services.AddTransient<IBatchJob, BatchJob>();
+        builder.Services.AddTransient<IIndexJob, IndexJob>();
         builder.Services.AddHostedService<JobDispatcher>();
         builder.Services.AddHostedService<CancellationListener>();
 
@@ -49,7 +50,7 @@ internal static class JobsExtensions
 
         // One server per queue, so each job kind has its own worker count and a flood of one kind
         // cannot starve the other.
-        foreach (var (kind, workers) in new[] { (JobKinds.ChatCompletion, options.ChatWorkerCount), (JobKinds.Batch, options.BatchWorkerCount) })
+        foreach (var (kind, workers) in new[] { (JobKinds.ChatCompletion, options.ChatWorkerCount), (JobKinds.Batch, options.BatchWorkerCount), (JobKinds.Index, options.IndexWorkerCount) })
         {
             var queue = JobKinds.Queues[kind];
             builder.Services.AddHangfireServer(server =>

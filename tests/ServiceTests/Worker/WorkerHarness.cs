@@ -30,10 +30,13 @@ public sealed class WorkerHarness : IAsyncDisposable
         DataSource = dataSource;
         Redis = redis;
         Store = new JobStore(dataSource, cipher);
+        Cipher = cipher;
         Events = new JobEventLog(redis, cipher);
     }
 
     public NpgsqlDataSource DataSource { get; }
+
+    public ContentCipher Cipher { get; }
 
     public ConnectionMultiplexer Redis { get; }
 
@@ -50,7 +53,7 @@ public sealed class WorkerHarness : IAsyncDisposable
 
     internal ChatCompletionJob ChatJob(SimulatorOptions? simulator = null, int timeoutSeconds = 60, bool enforceLimits = false) =>
         new(Execution(), Reporter(), Catalog(simulator, enforceLimits ? Admission() : null), new AdmissionSubjects(DataSource, TimeProvider.System),
-            Options.Create(new WorkerOptions { ChatTimeoutSeconds = timeoutSeconds }), TimeProvider.System);
+            Options.Create(new WorkerOptions { ChatTimeoutSeconds = timeoutSeconds }), TimeProvider.System, Grounding());
 
     /// <summary>The Redis rate limits and budgets the Worker enforces on jobs.</summary>
     private RedisModelAdmission Admission() => new(
@@ -58,7 +61,18 @@ public sealed class WorkerHarness : IAsyncDisposable
         new TestMeterFactory());
 
     internal BatchJob BatchJob(SimulatorOptions? simulator = null) =>
-        new(Execution(), Reporter(), Store, Catalog(simulator), new AdmissionSubjects(DataSource, TimeProvider.System), Options.Create(new WorkerOptions()), TimeProvider.System);
+        new(Execution(), Reporter(), Store, Catalog(simulator), new AdmissionSubjects(DataSource, TimeProvider.System), Options.Create(new WorkerOptions()), TimeProvider.System, Grounding());
+
+    /// <summary>Grounding over the test database (full text only: these tests have no vector index).</summary>
+    internal Orchestration.Retrieval.Grounding Grounding()
+    {
+        var collections = new Orchestration.Retrieval.CollectionStore(DataSource, Cipher);
+        var embeddings = new Orchestration.Embeddings.EmbeddingCatalog(
+            Options.Create(OrchestrationOptions.Simulated()), new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), TimeProvider.System,
+            new Orchestration.Telemetry.OrchestrationTelemetry(), NullLoggerFactory.Instance);
+        return new(collections, new Orchestration.Retrieval.RetrievalSearch(
+            collections, embeddings, new Orchestration.Retrieval.LexicalHasher(Cipher), null, new Orchestration.Retrieval.RetrievalOptions()));
+    }
 
     /// <summary>Creates a job row (and an API key for it) as the Api would.</summary>
     public async Task<Guid> CreateJobAsync(object input, string kind = JobKinds.ChatCompletion, string? webhookUrl = null,
