@@ -8,6 +8,7 @@ var builder = DistributedApplication.CreateBuilder(args);
 var infrastructure = builder.AddInfrastructure();
 var redis = infrastructure.Redis;
 var database = infrastructure.Database;
+var vectors = infrastructure.Vectors;
 
 // Secrets. A missing provider key means the simulator provider serves every alias; a missing admin
 // key is generated once, kept in the AppHost's user secrets and shown in the Aspire dashboard. The
@@ -29,6 +30,7 @@ var migrations = builder.AddProject<Projects.Worker>(ResourceNames.Migrations, l
 
 var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
+    .WithReference(vectors, ResourceNames.Vectors).WaitFor(vectors)
     .WithReference(database, ResourceNames.Database).WaitFor(database)
     .WaitForCompletion(migrations)
     .WithEnvironment("Admin__BootstrapKey", adminKey)
@@ -40,6 +42,7 @@ var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
 
 builder.AddProject<Projects.Worker>(ResourceNames.Worker)
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
+    .WithReference(vectors, ResourceNames.Vectors).WaitFor(vectors)
     .WithReference(database, ResourceNames.Database).WaitFor(database)
     .WaitForCompletion(migrations)
     .WithEnvironment("Conversations__EncryptionKey", conversationKey)

@@ -36,13 +36,19 @@ public static partial class SemanticGuard
         foreach (var (x, y) in Opposites)
         {
             bool Has(HashSet<string> words, string root) => words.Any(word => IsFormOf(word, root));
-            if ((Has(left, x) && Has(right, y) && !Has(right, x)) || (Has(left, y) && Has(right, x) && !Has(right, y)))
+            bool lx = Has(left, x), ly = Has(left, y), rx = Has(right, x), ry = Has(right, y);
+            if ((lx && !ly && ry && !rx) || (ly && !lx && rx && !ry))
             {
                 return true;
             }
         }
 
-        return false;
+        // "possible" and "impossible", "valid" and "invalid", "safe" and "unsafe": one side negates a word of the other.
+        return Negates(left, right) || Negates(right, left);
+
+        static bool Negates(HashSet<string> words, HashSet<string> others) =>
+            words.Any(word => word.Length > 3 && !others.Contains(word)
+                && NegatingPrefixes.Any(prefix => others.Contains(prefix + word) && !words.Contains(prefix + word)));
     }
 
     /// <summary>"enabled", "enabling", "enables" are forms of "enable"; "one" is not a form of "on".</summary>
@@ -99,6 +105,11 @@ public static partial class SemanticGuard
                     {
                         features.Units.Add(attachedUnit);
                     }
+                    else if (digits.Groups["u"].Value.Length > 0)
+                    {
+                        // 14A, 3rd, 5G: a name or an ordinal, compared whole.
+                        features.Entities.Add(token);
+                    }
 
                     continue;
                 }
@@ -124,7 +135,8 @@ public static partial class SemanticGuard
                     features.Units.Add(unit);
                 }
 
-                if (ComparativeWords.Contains(token))
+                // "the best way to" asks how, not for a ranking.
+                if (ComparativeWords.Contains(token) && !(token == "best" && i + 1 < tokens.Count && tokens[i + 1].Equals("way", StringComparison.OrdinalIgnoreCase)))
                 {
                     features.Comparatives.Add(token);
                 }
@@ -184,6 +196,8 @@ public static partial class SemanticGuard
     [GeneratedRegex(@"^(?<n>\d[\d,]*(?:\.\d+)?)(?:(?<s>k|m|mm|bn|b)|(?<u>[a-z%]+))?$")]
     private static partial Regex DigitsPattern();
 
+    private static readonly string[] NegatingPrefixes = ["un", "in", "im", "ir", "il", "dis", "non", "non-"];
+
     private static readonly Dictionary<string, string> NegationWords = new(StringComparer.Ordinal)
     {
         ["not"] = "not", ["no"] = "no", ["never"] = "never", ["cannot"] = "not", ["cant"] = "not", ["dont"] = "not",
@@ -241,7 +255,7 @@ public static partial class SemanticGuard
         "earlier", "earliest", "later", "latest", "greater", "greatest", "safer", "safest", "easier", "easiest", "harder",
         "hardest", "stronger", "strongest", "weaker", "weakest", "heavier", "heaviest", "lighter", "lightest", "warmer",
         "colder", "hotter", "hottest", "coldest", "maximum", "minimum", "max", "min", "above", "below", "over", "under",
-        "before", "after", "than", "too", "enough", "only", "all", "any", "every", "each", "both", "either", "many", "much", "few",
+        "before", "after", "only", "few", "fewer", "more", "most",
     };
 
     /// <summary>Opposites: a question with one and its twin with the other ask different things.</summary>

@@ -85,6 +85,7 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
     {
         private readonly InferenceSession _session;
         private readonly BertTokenizer _tokenizer;
+        private readonly Lock _tokenizerGate = new();
 
         private Model(InferenceSession session, BertTokenizer tokenizer)
         {
@@ -139,23 +140,27 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
         public (float[][] Vectors, long Tokens) Embed(string[] texts)
         {
             // Word pieces for the whole batch, padded to the longest text in it.
-            var encoded = new (Memory<long> Ids, Memory<long> Mask)[texts.Length];
+            var encoded = new (long[] Ids, long[] Mask)[texts.Length];
             var longest = 1;
             long used = 0;
-            for (var i = 0; i < texts.Length; i++)
+            lock (_tokenizerGate)
             {
-                var (ids, mask, _) = _tokenizer.Encode(texts[i], MaxTokens);
-                encoded[i] = (ids, mask);
-                longest = Math.Max(longest, ids.Length);
-                used += ids.Length;
+                for (var i = 0; i < texts.Length; i++)
+                {
+                    // Copied at once, under the lock: the tokenizer hands out views of one buffer it reuses on every call.
+                    var (ids, mask, _) = _tokenizer.Encode(texts[i], MaxTokens);
+                    encoded[i] = (ids.ToArray(), mask.ToArray());
+                    longest = Math.Max(longest, ids.Length);
+                    used += ids.Length;
+                }
             }
 
             var inputIds = new long[texts.Length * longest];
             var attention = new long[texts.Length * longest];
             for (var i = 0; i < texts.Length; i++)
             {
-                encoded[i].Ids.Span.CopyTo(inputIds.AsSpan(i * longest));
-                encoded[i].Mask.Span.CopyTo(attention.AsSpan(i * longest));
+                encoded[i].Ids.CopyTo(inputIds.AsSpan(i * longest));
+                encoded[i].Mask.CopyTo(attention.AsSpan(i * longest));
             }
 
             int[] shape = [texts.Length, longest];
