@@ -15,6 +15,7 @@ using Npgsql;
 using StackExchange.Redis;
 using BatchJob = worker::AspireLlm.Worker.Jobs.BatchJob;
 using ChatCompletionJob = worker::AspireLlm.Worker.Jobs.ChatCompletionJob;
+using IndexJob = worker::AspireLlm.Worker.Jobs.IndexJob;
 using JobExecution = worker::AspireLlm.Worker.Jobs.JobExecution;
 using JobReporter = worker::AspireLlm.Worker.Jobs.JobReporter;
 using RunningJobs = worker::AspireLlm.Worker.Jobs.RunningJobs;
@@ -63,15 +64,27 @@ public sealed class WorkerHarness : IAsyncDisposable
     internal BatchJob BatchJob(SimulatorOptions? simulator = null) =>
         new(Execution(), Reporter(), Store, Catalog(simulator), new AdmissionSubjects(DataSource, TimeProvider.System), Options.Create(new WorkerOptions()), TimeProvider.System, Grounding());
 
+    /// <summary>The index job as the Worker wires it, writing the vector index at <paramref name="vectors"/> (none: Postgres only).</summary>
+    internal IndexJob IndexJob(ConnectionMultiplexer? vectors) => new(
+        Execution(), Reporter(), Indexer(vectors), new Orchestration.Retrieval.CollectionStore(DataSource, Cipher),
+        Options.Create(new WorkerOptions()), TimeProvider.System);
+
+    internal Orchestration.Retrieval.DocumentIndexer Indexer(ConnectionMultiplexer? vectors) => new(
+        new Orchestration.Retrieval.CollectionStore(DataSource, Cipher), Embeddings(), new Orchestration.Retrieval.LexicalHasher(Cipher),
+        vectors is null ? null : new Orchestration.Vectors.VectorSets(vectors), new Orchestration.Embeddings.EmbeddingCache(Redis, Cipher), TimeProvider.System);
+
+    private static readonly Lazy<Orchestration.Embeddings.EmbeddingCatalog> SharedEmbeddings = new(() => new(
+        Options.Create(OrchestrationOptions.Simulated()), new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), TimeProvider.System,
+        new Orchestration.Telemetry.OrchestrationTelemetry(), NullLoggerFactory.Instance));
+
+    internal static Orchestration.Embeddings.EmbeddingCatalog Embeddings() => SharedEmbeddings.Value;
+
     /// <summary>Grounding over the test database (full text only: these tests have no vector index).</summary>
     internal Orchestration.Retrieval.Grounding Grounding()
     {
         var collections = new Orchestration.Retrieval.CollectionStore(DataSource, Cipher);
-        var embeddings = new Orchestration.Embeddings.EmbeddingCatalog(
-            Options.Create(OrchestrationOptions.Simulated()), new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), TimeProvider.System,
-            new Orchestration.Telemetry.OrchestrationTelemetry(), NullLoggerFactory.Instance);
         return new(collections, new Orchestration.Retrieval.RetrievalSearch(
-            collections, embeddings, new Orchestration.Retrieval.LexicalHasher(Cipher), null, new Orchestration.Retrieval.RetrievalOptions()));
+            collections, Embeddings(), new Orchestration.Retrieval.LexicalHasher(Cipher), null, new Orchestration.Retrieval.RetrievalOptions()));
     }
 
     /// <summary>Creates a job row (and an API key for it) as the Api would.</summary>
