@@ -55,14 +55,16 @@ public sealed partial class SemanticCache(
     public static bool Accepts(double similarity, double threshold, string question, string cachedQuestion) =>
         similarity >= threshold && SemanticGuard.Difference(question, cachedQuestion) is null;
 
+    /// <param name="questionVector">The question's embedding when the caller has it (it is computed otherwise).</param>
     public async Task<(ChatResponse? Hit, Probe? Probe)> LookupAsync(
-        string tenant, string alias, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, string question, CancellationToken cancellationToken)
+        string tenant, string alias, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, string question, CancellationToken cancellationToken,
+        float[]? questionVector = null)
     {
         try
         {
             var scope = ScopeOf(tenant, alias, messages, chatOptions);
-            var (generated, _, _) = await embeddings.GenerateAsync(options.EmbeddingModel, [question], dimensions: null, cancellationToken);
-            var probe = new Probe(scope, question, generated[0].Vector.ToArray());
+            questionVector ??= (await embeddings.GenerateAsync(options.EmbeddingModel, [question], dimensions: null, cancellationToken)).Embeddings[0].Vector.ToArray();
+            var probe = new Probe(scope, question, questionVector);
             var matches = await vectors.SearchAsync(scope, probe.Vector, options.Candidates, options.Candidates * 8);
             var candidates = matches.Where(match => match.Similarity >= options.Threshold).ToList();
             if (candidates.Count == 0)

@@ -24,6 +24,7 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
 
     private const int BatchSize = 16;
     private static readonly Lazy<Model> Shared = new(Model.Load, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly SemaphoreSlim Turn = new(1, 1);
 
     private readonly string _modelId;
 
@@ -38,26 +39,36 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
         // Fewer dimensions, as OpenAI's text-embedding-3 models allow: the first ones, renormalised. The model
         // was not trained for that (unlike text-embedding-3), so it costs more quality than it does there.
         var size = Math.Min(options?.Dimensions ?? Dimensions, Dimensions);
+        return EmbedAsync(values as IReadOnlyList<string> ?? [.. values], size, cancellationToken);
+    }
 
-        // CPU-bound: run off the caller's thread so a request thread is not held for the whole batch.
-        var texts = values as IReadOnlyList<string> ?? [.. values];
-        return Task.Run(() =>
+    /// <summary>
+    /// Batches take turns (one at a time per process): the model already uses every core for one batch,
+    /// so concurrent runs would only fight over them. A short query waits at most one batch of 16.
+    /// </summary>
+    private async Task<GeneratedEmbeddings<Embedding<float>>> EmbedAsync(IReadOnlyList<string> texts, int size, CancellationToken cancellationToken)
+    {
+        var result = new GeneratedEmbeddings<Embedding<float>>(texts.Count);
+        long tokens = 0;
+        for (var start = 0; start < texts.Count; start += BatchSize)
         {
-            var model = Shared.Value;
-            var result = new GeneratedEmbeddings<Embedding<float>>(texts.Count);
-            long tokens = 0;
-            for (var start = 0; start < texts.Count; start += BatchSize)
+            var batch = texts.Skip(start).Take(BatchSize).ToArray();
+            await Turn.WaitAsync(cancellationToken);
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var batch = texts.Skip(start).Take(BatchSize).ToArray();
-                var (vectors, used) = model.Embed(batch);
+                // CPU-bound: off the caller's thread, so a request thread is not held while the model runs.
+                var (vectors, used) = await Task.Run(() => Shared.Value.Embed(batch), cancellationToken);
                 tokens += used;
                 result.AddRange(vectors.Select(vector => new Embedding<float>(Shorten(vector, size)) { ModelId = _modelId }));
             }
+            finally
+            {
+                Turn.Release();
+            }
+        }
 
-            result.Usage = new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens };
-            return result;
-        }, cancellationToken);
+        result.Usage = new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens };
+        return result;
     }
 
     private static float[] Shorten(float[] vector, int size)

@@ -174,6 +174,10 @@ public sealed class DocumentIndexer(
         {
             await write();
         }
+        catch (RedisServerException exception) when (exception.Message.Contains("unknown command", StringComparison.OrdinalIgnoreCase))
+        {
+            // A Redis without vector sets (before 8): documents are indexed in Postgres and searched by full text.
+        }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
             throw new VectorIndexUnavailableException("The vector index could not be written.", exception);

@@ -45,6 +45,11 @@ internal sealed record ChatCompletionResult(JsonElement Result, JsonElement Usag
         };
 
         var json = JsonSerializer.SerializeToNode(result)!.AsObject();
+        if (response.AdditionalProperties?.GetValueOrDefault(ModelCallContext.ResponseCacheProperty) is string cache)
+        {
+            // A cached answer is marked as the gateway marks it, and charged nothing.
+            json["usage"]!["cache_hit"] = cache == "semantic_hit" ? "semantic" : "exact";
+        }
         foreach (var (name, value) in grounding?.ResponseFields() ?? new Dictionary<string, object?>())
         {
             json[name] = JsonSerializer.SerializeToNode(value);
