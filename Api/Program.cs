@@ -1,11 +1,13 @@
 using System.Text.Json;
 using AspireLlm.Api.Admin;
-using AspireLlm.Api.Collections;
+using AspireLlm.Api.Agents;
 using AspireLlm.Api.ApiKeys;
+using AspireLlm.Api.Collections;
 using AspireLlm.Api.Errors;
 using AspireLlm.Api.Gateway;
 using AspireLlm.Api.Jobs;
 using AspireLlm.Api.Models;
+using AspireLlm.Api.Observability;
 using AspireLlm.Api.Streams;
 using AspireLlm.Orchestration;
 using AspireLlm.Orchestration.Storage;
@@ -29,7 +31,9 @@ builder.AddRetrieval();
 builder.AddApiKeys();
 builder.AddJobs();
 builder.AddOpenStreams();
+builder.AddAgents();
 builder.AddApiErrors();
+builder.AddApiObservability();
 
 builder.Services.ConfigureHttpJsonOptions(options =>
 {
@@ -46,6 +50,7 @@ var app = builder.Build();
 app.UseRequestIds();
 app.UseExceptionHandler();
 app.UseErrorStatusBodies();
+app.UseWebSockets();
 app.UseAuthentication();
 app.UseAuthorization();
 
@@ -55,6 +60,7 @@ app.MapModelsEndpoints();
 app.MapGatewayEndpoints();
 app.MapJobsEndpoints();
 app.MapCollectionsEndpoints();
+app.MapAgentsEndpoints();
 app.MapAdminEndpoints();
 app.MapWebhookSecretEndpoints();
 

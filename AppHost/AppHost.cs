@@ -10,6 +10,9 @@ var redis = infrastructure.Redis;
 var database = infrastructure.Database;
 var vectors = infrastructure.Vectors;
 
+// Only the Api and the dashboard are reachable from outside a deployment (WithExternalHttpEndpoints:
+// public ingress on Azure Container Apps, the allow-public NetworkPolicy in deploy/kubernetes).
+
 // Secrets. A missing provider key means the simulator provider serves every alias; a missing admin
 // key is generated once, kept in the AppHost's user secrets and shown in the Aspire dashboard. The
 // conversation key is the content encryption key "k1" (Encryption:Keys adds more for rotation); the
@@ -38,9 +41,10 @@ var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithEnvironment("Providers__OpenAI__ApiKey", openAiKey)
     .WithEnvironment("Providers__Anthropic__ApiKey", anthropicKey)
     .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints()
     .WithReplicas(builder.GetReplicas(ResourceNames.Api));
 
-builder.AddProject<Projects.Worker>(ResourceNames.Worker)
+var worker = builder.AddProject<Projects.Worker>(ResourceNames.Worker)
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
     .WithReference(vectors, ResourceNames.Vectors).WaitFor(vectors)
     .WithReference(database, ResourceNames.Database).WaitFor(database)
@@ -51,9 +55,19 @@ builder.AddProject<Projects.Worker>(ResourceNames.Worker)
     .WithHttpHealthCheck("/health")
     .WithReplicas(builder.GetReplicas(ResourceNames.Worker));
 
+// A small MCP server of ours, so the default agent has MCP tools to show on F5. Only when run: a
+// deployment registers its own MCP servers (Agents:McpServers) and never ships the sample.
+if (builder.ExecutionContext.IsRunMode)
+{
+    var mcpSample = builder.AddProject<Projects.McpSample>(ResourceNames.McpSample)
+        .WithHttpHealthCheck("/health");
+    worker.WithSampleMcpTools(mcpSample);
+}
+
 builder.AddProject<Projects.Dashboard_Web>(ResourceNames.Dashboard)
     .WithReference(api).WaitFor(api)
     .WithEnvironment("Admin__ApiKey", adminKey)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
 
 builder.Build().Run();

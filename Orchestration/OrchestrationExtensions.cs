@@ -75,7 +75,7 @@ public static class OrchestrationExtensions
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<OrchestrationTelemetry>(),
             services.GetRequiredService<SharedBreakerBoard>(), services.GetRequiredService<IModelAdmission>(),
             services.GetService<ILoggerFactory>(), services.GetService<IConnectionMultiplexer>(), cipher: services.GetRequiredService<ContentCipher>(),
-            semanticCache: services.GetService<SemanticCache>()));
+            semanticCache: services.GetService<SemanticCache>(), observer: services.GetService<Pipeline.IModelCallObserver>()));
         builder.Services.AddSingleton(services => new Embeddings.EmbeddingCatalog(
             services.GetRequiredService<IOptions<OrchestrationOptions>>(), services.GetRequiredService<IConfiguration>(),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<OrchestrationTelemetry>(),

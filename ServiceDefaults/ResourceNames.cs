@@ -16,6 +16,7 @@ public static class ResourceNames
     public const string Worker = "worker";
     public const string Dashboard = "dashboard";
     public const string Migrations = "migrations";
+    public const string McpSample = "mcp-sample";
     public const string AdminKey = "admin-key";
     public const string ConversationKey = "conversation-key";
     public const string OpenAiKey = "openai-api-key";

@@ -1,8 +1,10 @@
 using AspireLlm.Orchestration;
 using AspireLlm.Orchestration.Storage;
 using AspireLlm.ServiceDefaults;
+using AspireLlm.Worker.Agents;
 using AspireLlm.Worker.Jobs;
 using AspireLlm.Worker.Migrations;
+using AspireLlm.Worker.Observability;
 using AspireLlm.Worker.Retention;
 using AspireLlm.Worker.Webhooks;
 
@@ -28,8 +30,10 @@ builder.AddRedisAdmission(); // jobs are charged to their key's limits and budge
 builder.AddOrchestration();
 builder.AddRetrieval();
 builder.AddJobProcessing();
+builder.AddAgents();
 builder.AddWebhooks();
 builder.AddRetention();
+builder.AddWorkerObservability();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

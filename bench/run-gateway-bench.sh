@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The gateway's own cost per request, against a zero-latency mock upstream (see bench/GatewayBench/Program.cs).
-# Usage: bench/run-gateway-bench.sh [--duration 10]
+# The gateway's own cost per request, with the mock provider in its own process and the in-process fake (see bench/GatewayBench/Program.cs).
+# Usage: bench/run-gateway-bench.sh [--duration 10] [--curve 180] [--upstream both|external|fake] [--connections N] [--env NAME=VALUE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/install-servers.sh

@@ -20,19 +20,48 @@ public static class AdminEndpoints
         group.MapAdminTenants();
         group.MapAdminCircuits();
         group.MapAdminAudit();
+        group.MapAdminMetrics();
+        group.MapAdminUsage();
         routes.MapAdminLogin(); // anonymous, so outside the group
         return routes;
     }
 
+    /// <summary>
+    /// Any tenant's jobs, newest first, optionally of one tenant, kind or status and created in
+    /// [<paramref name="from"/>, <paramref name="to"/>). <c>X-Total-Count</c> says how many match, up to
+    /// 10 000 (<c>10001</c> means more).
+    /// </summary>
     internal static async Task<Results<Ok<IReadOnlyList<AdminJobView>>, ProblemHttpResult>> ListJobsAsync(
-        JobStore store, CancellationToken cancellationToken, int limit = 50)
+        HttpContext context, JobStore store, CancellationToken cancellationToken, int limit = 50, int offset = 0,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "tenant_id")] string? tenantId = null, string? kind = null, string? status = null,
+        DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
+        var errors = new Dictionary<string, string[]>();
         if (limit is < 1 or > 500)
         {
-            return Errors.Problems.Validation(new() { ["limit"] = ["The limit must be between 1 and 500."] });
+            errors["limit"] = ["The limit must be between 1 and 500."];
         }
 
-        var jobs = await store.ListRecentAsync(limit, cancellationToken);
+        if (offset is < 0 or > JobStore.CountCap)
+        {
+            errors["offset"] = [$"The offset must be between 0 and {JobStore.CountCap}."];
+        }
+
+        if (status is not null && !JobStatus.All.Contains(status))
+        {
+            errors["status"] = [$"One of {string.Join(", ", JobStatus.All)}."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Errors.Problems.Validation(errors);
+        }
+
+        var (jobs, total) = await store.ListAsync(
+            new JobFilter(Blank(tenantId), Blank(kind), Blank(status), from, to, limit, offset), cancellationToken);
+        context.Response.Headers["X-Total-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Ok<IReadOnlyList<AdminJobView>>([.. jobs.Select(AdminJobView.From)]);
     }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

@@ -54,7 +54,17 @@ internal static class AdminJobsEndpoints
             return Problems.NotFound($"No job '{id}' exists.");
         }
 
-        var job = await store.RetryAsync(jobId, timeProvider.GetUtcNow(), cancellationToken);
+        if (existing.Kind == JobKinds.Agent)
+        {
+            // A task is a conversation with a person, its events numbered once: a new one is started, not re-run.
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Agent tasks cannot be retried",
+                detail: $"Job {jobId} is an agent task; start a new task instead.");
+        }
+
+        // The new run belongs to this request's trace (the retry is its cause), with the job id on the span.
+        using var accept = Observability.ApiTelemetry.StartAccept(jobId, existing.Kind);
+        var trace = System.Diagnostics.Activity.Current;
+        var job = await store.RetryAsync(jobId, timeProvider.GetUtcNow(), cancellationToken, trace?.Id, trace?.TraceStateString);
         if (job is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job cannot be retried",

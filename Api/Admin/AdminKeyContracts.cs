@@ -28,9 +28,12 @@ public record KeyLimitsRequest
 
     public decimal? MonthlyCostBudget { get; init { field = value; _sent |= Sent.MonthlyCostBudget; } }
 
+    /// <summary>The agent tools the key may use (null: every tool its agents have).</summary>
+    public IReadOnlyList<string>? AllowedTools { get; init { field = value; _sent |= Sent.AllowedTools; } }
+
     /// <summary>The limits as sent, a field left out as null (what validation checks).</summary>
     public KeyLimits Limits() => new(
-        AllowedModels, RequestsPerMinute, TokensPerMinute, DailyTokenBudget, MonthlyTokenBudget, DailyCostBudget, MonthlyCostBudget);
+        AllowedModels, RequestsPerMinute, TokensPerMinute, DailyTokenBudget, MonthlyTokenBudget, DailyCostBudget, MonthlyCostBudget, AllowedTools);
 
     /// <summary>The limits sent, each field left out taken from <paramref name="fallback"/>.</summary>
     public KeyLimits Over(KeyLimits fallback) => new(
@@ -40,7 +43,8 @@ public record KeyLimitsRequest
         _sent.HasFlag(Sent.DailyTokenBudget) ? DailyTokenBudget : fallback.DailyTokenBudget,
         _sent.HasFlag(Sent.MonthlyTokenBudget) ? MonthlyTokenBudget : fallback.MonthlyTokenBudget,
         _sent.HasFlag(Sent.DailyCostBudget) ? DailyCostBudget : fallback.DailyCostBudget,
-        _sent.HasFlag(Sent.MonthlyCostBudget) ? MonthlyCostBudget : fallback.MonthlyCostBudget);
+        _sent.HasFlag(Sent.MonthlyCostBudget) ? MonthlyCostBudget : fallback.MonthlyCostBudget,
+        _sent.HasFlag(Sent.AllowedTools) ? AllowedTools : fallback.AllowedTools);
 
     [Flags]
     private enum Sent
@@ -53,6 +57,7 @@ public record KeyLimitsRequest
         MonthlyTokenBudget = 16,
         DailyCostBudget = 32,
         MonthlyCostBudget = 64,
+        AllowedTools = 128,
     }
 }
 
@@ -105,6 +110,11 @@ internal static class KeyLimitsValidation
         if (limits.AllowedModels?.Where(alias => !models.IsKnown(alias) && !embeddings.IsKnown(alias)).ToList() is { Count: > 0 } unknown)
         {
             errors["allowed_models"] = [$"Unknown model aliases: {string.Join(", ", unknown)} (known: {string.Join(", ", models.Aliases.Concat(embeddings.Aliases))})."];
+        }
+
+        if (limits.AllowedTools?.Where(tool => !Orchestration.Agents.AgentToolNames.IsValidPattern(tool)).ToList() is { Count: > 0 } badTools)
+        {
+            errors["allowed_tools"] = [$"Not tool names: {string.Join(", ", badTools)} (ask_user, http_get, or an MCP server's tool as server_tool or server_*)."];
         }
 
         AdminKeysEndpoints.Positive(errors, "requests_per_minute", limits.RequestsPerMinute);

@@ -18,19 +18,7 @@ public sealed partial class ApiKeyStore
         var id = Guid.CreateVersion7();
         await InTransactionAsync(async transaction =>
         {
-            await using var command = new NpgsqlCommand("""
-                INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, is_admin, created_at, allowed_models, requests_per_minute,
-                                      tokens_per_minute, daily_token_budget, monthly_token_budget, daily_cost_budget, monthly_cost_budget)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-                """, transaction.Connection, transaction);
-            command.Parameters.AddWithValue(id);
-            command.Parameters.AddWithValue(tenantId);
-            command.Parameters.AddWithValue(name);
-            command.Parameters.AddWithValue(ApiKeyFormat.PublicPrefix(key));
-            command.Parameters.AddWithValue(ApiKeyFormat.Hash(key));
-            command.Parameters.AddWithValue(isAdmin);
-            command.Parameters.AddWithValue(timeProvider.GetUtcNow());
-            AddLimits(command, limits);
+            await using var command = InsertKey(new NpgsqlCommand(null, transaction.Connection, transaction), id, key, tenantId, name, isAdmin, limits);
             await command.ExecuteNonQueryAsync(cancellationToken);
             await audit.AppendAsync(transaction, actor, AuditActions.KeyCreate, AuditActions.KeyTarget(id),
                 new { tenant_id = tenantId, name, is_admin = isAdmin, prefix = ApiKeyFormat.PublicPrefix(key), limits }, cancellationToken);
@@ -72,7 +60,7 @@ public sealed partial class ApiKeyStore
             var limits = limitsFrom(before.Limits);
             await using var command = new NpgsqlCommand("""
                 UPDATE api_keys SET name = $2, allowed_models = $3, requests_per_minute = $4, tokens_per_minute = $5,
-                    daily_token_budget = $6, monthly_token_budget = $7, daily_cost_budget = $8, monthly_cost_budget = $9
+                    daily_token_budget = $6, monthly_token_budget = $7, daily_cost_budget = $8, monthly_cost_budget = $9, allowed_tools = $10
                 WHERE id = $1
                 """, transaction.Connection, transaction);
             command.Parameters.AddWithValue(id);

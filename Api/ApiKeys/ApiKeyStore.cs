@@ -82,14 +82,20 @@ public sealed partial class ApiKeyStore(
     /// <summary>Stores a key if its hash is not stored yet; concurrent replicas may all call this safely.</summary>
     public async Task EnsureAsync(string key, string tenantId, string name, bool isAdmin, CancellationToken cancellationToken, KeyLimits? limits = null)
     {
-        limits ??= KeyLimits.None;
-        await using var command = dataSource.CreateCommand("""
+        await using var command = InsertKey(dataSource.CreateCommand(), Guid.CreateVersion7(), key, tenantId, name, isAdmin, limits ?? KeyLimits.None);
+        command.CommandText += " ON CONFLICT (key_hash) DO NOTHING";
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The one insert of a key: its hash and public prefix, never the key itself.</summary>
+    private NpgsqlCommand InsertKey(NpgsqlCommand command, Guid id, string key, string tenantId, string name, bool isAdmin, KeyLimits limits)
+    {
+        command.CommandText = """
             INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, is_admin, created_at, allowed_models, requests_per_minute,
-                                  tokens_per_minute, daily_token_budget, monthly_token_budget, daily_cost_budget, monthly_cost_budget)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-            ON CONFLICT (key_hash) DO NOTHING
-            """);
-        command.Parameters.AddWithValue(Guid.CreateVersion7());
+                                  tokens_per_minute, daily_token_budget, monthly_token_budget, daily_cost_budget, monthly_cost_budget, allowed_tools)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            """;
+        command.Parameters.AddWithValue(id);
         command.Parameters.AddWithValue(tenantId);
         command.Parameters.AddWithValue(name);
         command.Parameters.AddWithValue(ApiKeyFormat.PublicPrefix(key));
@@ -97,7 +103,7 @@ public sealed partial class ApiKeyStore(
         command.Parameters.AddWithValue(isAdmin);
         command.Parameters.AddWithValue(timeProvider.GetUtcNow());
         AddLimits(command, limits);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return command;
     }
 
     private static void AddLimits(NpgsqlCommand command, KeyLimits limits)
@@ -109,6 +115,7 @@ public sealed partial class ApiKeyStore(
         command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = limits.MonthlyTokenBudget });
         command.Parameters.Add(new NpgsqlParameter<decimal?> { TypedValue = limits.DailyCostBudget });
         command.Parameters.Add(new NpgsqlParameter<decimal?> { TypedValue = limits.MonthlyCostBudget });
+        command.Parameters.Add(new NpgsqlParameter<string[]?> { TypedValue = limits.AllowedTools?.ToArray() });
     }
 
     private static async Task<ApiKeyRecord?> ReadOneAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>

@@ -17,6 +17,12 @@ internal static class KeyChanges
             changes["allowed_models"] = new Change(before.AllowedModels, after.AllowedModels);
         }
 
+        if (!(before.AllowedTools ?? []).SequenceEqual(after.AllowedTools ?? [], StringComparer.Ordinal)
+            || (before.AllowedTools is null) != (after.AllowedTools is null))
+        {
+            changes["allowed_tools"] = new Change(before.AllowedTools, after.AllowedTools);
+        }
+
         Add(changes, "requests_per_minute", before.RequestsPerMinute, after.RequestsPerMinute);
         Add(changes, "tokens_per_minute", before.TokensPerMinute, after.TokensPerMinute);
         Add(changes, "daily_token_budget", before.DailyTokenBudget, after.DailyTokenBudget);

@@ -45,9 +45,10 @@ public static class EmbeddingsEndpoint
                 var worstCost = embeddings.DeploymentsOf(request.Model).Max(d => d.Price.CostOf(tokens, 0));
                 await using var lease = await admission.AdmitAsync(
                     new AdmissionRequest(key.TenantId, request.Model, tokens, 0, worstCost, caller), http.RequestAborted);
-                var (result, _, cost) = await embeddings.GenerateAsync(request.Model, request.Inputs, request.Dimensions, http.RequestAborted);
+                var (result, deployment, cost) = await embeddings.GenerateAsync(request.Model, request.Inputs, request.Dimensions, http.RequestAborted);
                 var used = result.Usage?.InputTokenCount ?? tokens;
                 await lease.SettleAsync(used, 0, cost, CancellationToken.None);
+                http.RequestServices.GetService<Observability.GatewayUsage>()?.Record(key.TenantId, key.Id, request.Model, deployment.Name, used, 0, cost);
                 await http.Response.WriteAsJsonAsync(new
                 {
                     @object = "list",

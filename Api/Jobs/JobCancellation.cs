@@ -36,7 +36,11 @@ public sealed class JobCancellation(JobStore store, JobNotifications notificatio
         {
             if (await store.CancelPendingAsync(jobId, timeProvider.GetUtcNow(), cancellationToken))
             {
-                await notifications.StatusAsync(jobId, JobStatus.Cancelled);
+                if (await store.GetAsync(jobId, cancellationToken) is { } cancelled)
+                {
+                    await notifications.FinalAsync(cancelled);
+                }
+
                 return CancelOutcome.Cancelled;
             }
 

@@ -44,8 +44,11 @@ public sealed record AdminJobDetail(
 /// <summary>A job in the operators' list: the tenant is shown, the input and result are not.</summary>
 public sealed record AdminJobView(
     Guid Id, string TenantId, string Kind, string Status, int Progress, string? CurrentStep, int Attempts,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int Run = 1, DateTimeOffset? CompletedAt = null)
 {
     public static AdminJobView From(JobRecord job) => new(
-        job.Id, job.TenantId, job.Kind, job.Status, job.Progress, job.CurrentStep, job.Attempts, job.CreatedAt, job.UpdatedAt);
+        job.Id, job.TenantId, job.Kind, job.Status, job.Progress, job.CurrentStep, job.Attempts, job.CreatedAt, job.UpdatedAt, job.Run, job.CompletedAt);
+
+    public static AdminJobView From(JobListItem job) => new(
+        job.Id, job.TenantId, job.Kind, job.Status, job.Progress, job.CurrentStep, job.Attempts, job.CreatedAt, job.UpdatedAt, job.Run, job.CompletedAt);
 }

@@ -16,16 +16,22 @@ namespace AspireLlm.Api.Jobs;
 /// job's event list, live events from its pub/sub channel (subscribed before the history is read, and
 /// deduplicated by id), so <c>Last-Event-ID</c> resumes on any replica without gaps or repeats. The
 /// stream ends after the terminal status event; a client that connects after the job ended gets the
-/// history and the final event.
+/// history and the final event. When this replica shuts down (SIGTERM, after its drain delay) an open
+/// stream ends cleanly with a <c>retry</c> hint, so the client reconnects with <c>Last-Event-ID</c> and
+/// resumes on another replica: a job can outlive any one Api process, and waiting for it would hold the
+/// shutdown for as long as the job runs.
 /// </summary>
 internal static class JobEventsEndpoint
 {
     private static readonly TimeSpan StateCheckInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
 
+    /// <summary>The reconnection delay sent when a stream ends because this replica is stopping.</summary>
+    internal static readonly TimeSpan ReconnectAfter = TimeSpan.FromSeconds(1);
+
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamAsync(
         string id, HttpContext context, JobStore store, JobEventLog events, OpenStreams streams, IOptions<JobLimitsOptions> limits,
-        TimeProvider timeProvider, CancellationToken cancellationToken)
+        ShutdownState shutdown, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
         var job = Guid.TryParse(id, out var jobId) ? await store.GetForTenantAsync(jobId, caller.TenantId, cancellationToken) : null;
@@ -53,7 +59,7 @@ internal static class JobEventsEndpoint
         // Subscribe and read the history before the 200 goes out, so that a Redis outage is a clean 503
         // (through the exception handler) rather than a stream cut after its headers.
         var live = await events.SubscribeAsync(jobId);
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stream.Revoked);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stream.Revoked, shutdown.Closing);
         try
         {
             var history = await events.ReadAfterAsync(jobId, lastSent);
@@ -63,7 +69,8 @@ internal static class JobEventsEndpoint
             response.Headers["X-Accel-Buffering"] = "no";
             await response.Body.FlushAsync(cancellationToken);
 
-            var relay = new Relay(new EventWriter(response), jobId, lastSent, store, events, timeProvider);
+            var relay = new JobEventRelay(new EventWriter(response, job.Kind == JobKinds.Agent), jobId, lastSent, store, events, timeProvider,
+                StateCheckInterval, HeartbeatInterval);
             await relay.RunAsync(history, live, ended.Token);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -73,7 +80,12 @@ internal static class JobEventsEndpoint
         catch (OperationCanceledException) when (stream.Revoked.IsCancellationRequested)
         {
             // The key was revoked: say so, then end the stream.
-            await new EventWriter(context.Response).ErrorAsync("key_revoked", "The API key of this stream was revoked.", cancellationToken);
+            await new EventWriter(context.Response, agentTask: false).ErrorAsync("key_revoked", "The API key of this stream was revoked.", cancellationToken);
+        }
+        catch (OperationCanceledException) when (shutdown.Closing.IsCancellationRequested)
+        {
+            // This replica is stopping: end the stream (not the job) and have the client come back elsewhere.
+            await new EventWriter(context.Response, agentTask: false).ReconnectAsync(ReconnectAfter, cancellationToken);
         }
         finally
         {
@@ -83,97 +95,26 @@ internal static class JobEventsEndpoint
         return TypedResults.Empty;
     }
 
-    private sealed class Relay(EventWriter writer, Guid jobId, long lastSent, JobStore store, JobEventLog events, TimeProvider timeProvider)
+    private sealed class EventWriter(HttpResponse response, bool agentTask) : IJobEventSink
     {
-        public async Task RunAsync(IReadOnlyList<SequencedJobEvent> history, ChannelMessageQueue live, CancellationToken cancellationToken)
+        /// <summary>Writes one event; an agent task's carries its <c>seq</c> (the SSE id) as the WebSocket's do.</summary>
+        public async Task WriteAsync(SequencedJobEvent item, CancellationToken cancellationToken)
         {
-            if (await WriteAllAsync(history, cancellationToken))
-            {
-                return;
-            }
-
-            Task<ChannelMessage>? next = null;
-            Task? tick = null;
-            var lastWrite = timeProvider.GetUtcNow();
-            while (true)
-            {
-                next ??= live.ReadAsync(cancellationToken).AsTask();
-                tick ??= Task.Delay(StateCheckInterval, timeProvider, cancellationToken);
-                var woke = await Task.WhenAny(next, tick);
-                cancellationToken.ThrowIfCancellationRequested();
-                if (woke == next)
-                {
-                    var message = events.ParseLive(jobId, (await next).Message);
-                    next = null;
-                    if (message.Id <= lastSent)
-                    {
-                        continue;
-                    }
-
-                    // A live event beyond the next id means some were missed: take them from the list, in order.
-                    var pending = message.Id == lastSent + 1 ? [message] : await events.ReadAfterAsync(jobId, lastSent);
-                    if (await WriteAllAsync(pending, cancellationToken))
-                    {
-                        return;
-                    }
-
-                    lastWrite = timeProvider.GetUtcNow();
-                    continue;
-                }
-
-                tick = null;
-                // No live event for a while: if the job ended (and its final event was lost), end the stream
-                // from the stored state; otherwise keep the connection alive through proxies.
-                var job = await store.GetAsync(jobId, cancellationToken);
-                if (job is not null && JobStatus.IsFinal(job.Status))
-                {
-                    if (await WriteAllAsync(await events.ReadAfterAsync(jobId, lastSent), cancellationToken))
-                    {
-                        return;
-                    }
-
-                    var final = JobEvent.ForStatus(job.Status, job.CompletedAt ?? job.UpdatedAt, error: job.Error) with { Run = job.Run };
-                    await writer.WriteAsync(new SequencedJobEvent(lastSent + 1, JsonSerializer.Serialize(final, JobEventLog.SerializerOptions)), cancellationToken);
-                    return;
-                }
-
-                if (timeProvider.GetUtcNow() - lastWrite >= HeartbeatInterval)
-                {
-                    await writer.HeartbeatAsync(cancellationToken);
-                    lastWrite = timeProvider.GetUtcNow();
-                }
-            }
+            var json = agentTask ? Orchestration.Agents.AgentEvent.WithSeq(item.Json, item.Id) : item.Json;
+            using var document = JsonDocument.Parse(json);
+            var type = document.RootElement.TryGetProperty("type", out var t) ? t.GetString() : "message";
+            await response.WriteAsync($"id: {item.Id}\nevent: {type}\ndata: {json}\n\n", cancellationToken);
+            await response.Body.FlushAsync(cancellationToken);
         }
 
         /// <summary>
-        /// Writes the events after the last one sent; true once the stream should end: a terminal status
-        /// event, and the job is still final (an operator's retry starts a new run on the same stream).
+        /// Ends the stream without a final status: a <c>retry</c> field (the reconnection delay, in ms) and a
+        /// comment; an EventSource reconnects by itself with the last id it saw.
         /// </summary>
-        private async Task<bool> WriteAllAsync(IEnumerable<SequencedJobEvent> items, CancellationToken cancellationToken)
+        public async Task ReconnectAsync(TimeSpan after, CancellationToken cancellationToken)
         {
-            var ended = false;
-            foreach (var item in items.Where(item => item.Id > lastSent))
-            {
-                ended = await writer.WriteAsync(item, cancellationToken);
-                lastSent = item.Id;
-            }
-
-            return ended && await store.GetAsync(jobId, cancellationToken) is { } job && JobStatus.IsFinal(job.Status);
-        }
-    }
-
-    private sealed class EventWriter(HttpResponse response)
-    {
-        /// <summary>Writes one event; true when it was the job's terminal status event.</summary>
-        public async Task<bool> WriteAsync(SequencedJobEvent item, CancellationToken cancellationToken)
-        {
-            using var document = JsonDocument.Parse(item.Json);
-            var type = document.RootElement.TryGetProperty("type", out var t) ? t.GetString() : "message";
-            await response.WriteAsync($"id: {item.Id}\nevent: {type}\ndata: {item.Json}\n\n", cancellationToken);
+            await response.WriteAsync($"retry: {(long)after.TotalMilliseconds}\n: server shutting down; reconnect with Last-Event-ID\n\n", cancellationToken);
             await response.Body.FlushAsync(cancellationToken);
-            return type == JobEvent.StatusType
-                && document.RootElement.TryGetProperty("status", out var status)
-                && JobStatus.IsFinal(status.GetString() ?? "");
         }
 
         public async Task ErrorAsync(string code, string message, CancellationToken cancellationToken)

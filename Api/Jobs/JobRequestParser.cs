@@ -13,7 +13,8 @@ public sealed record JobRequest(string Kind, JsonElement Input, string? WebhookU
 /// held to exactly the rules of a chat completion (<see cref="JobInputs"/>); the envelope's own fields
 /// are checked here, and an unknown one is refused, so a mistyped <c>webhook_url</c> is never silently ignored.
 /// </summary>
-public sealed class JobRequestParser(ModelCatalog models, IConfiguration configuration)
+public sealed class JobRequestParser(
+    ModelCatalog models, IConfiguration configuration, Microsoft.Extensions.Options.IOptions<Orchestration.Agents.AgentOptions>? agents = null)
 {
     private static readonly string KnownKinds = string.Join(", ", JobKinds.Queues.Keys);
     private static readonly HashSet<string> Known = ["kind", "input", "webhook_url"];
@@ -69,6 +70,11 @@ public sealed class JobRequestParser(ModelCatalog models, IConfiguration configu
                 errors[error.Param ?? "input"] = [error.Message];
             }
 
+            if (kind == JobKinds.Agent && inputErrors.Count == 0)
+            {
+                named = [.. named, .. CheckAgent(input, "input", errors)];
+            }
+
             foreach (var model in named.Where(model => !models.IsKnown(model.Alias)))
             {
                 errors[model.Path] = ["Unknown model alias."];
@@ -76,5 +82,22 @@ public sealed class JobRequestParser(ModelCatalog models, IConfiguration configu
         }
 
         return errors.Count > 0 ? (null, errors) : (new JobRequest(kind!, input.Clone(), webhookUrl, named), errors);
+    }
+
+    /// <summary>
+    /// An agent task's agent must be configured; the model it runs on (its own, unless the input names
+    /// one) is returned so the key's allowed models are checked against it like any job's model.
+    /// </summary>
+    public IReadOnlyList<JobModel> CheckAgent(JsonElement input, string path, Dictionary<string, string[]> errors)
+    {
+        var agentInput = JobInputs.Agent(input);
+        var configured = agents?.Value.Definitions ?? [];
+        if (!configured.TryGetValue(agentInput.Agent, out var agent))
+        {
+            errors[$"{path}.agent"] = [$"Unknown agent '{agentInput.Agent}' (configured: {string.Join(", ", configured.Keys.Order(StringComparer.Ordinal))})."];
+            return [];
+        }
+
+        return agentInput.Model is null ? [new JobModel($"{path}.agent", agent.Model)] : [];
     }
 }

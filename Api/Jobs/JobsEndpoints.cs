@@ -18,14 +18,13 @@ public static class JobsEndpoints
         group.MapGet("/{id}/events", JobEventsEndpoint.StreamAsync).WithName("StreamJobEvents");
         group.MapPost("/{id}/cancel", CancelAsync).WithName("CancelJob");
         group.MapDelete("/{id}", JobErasureEndpoint.DeleteAsync).WithName("DeleteJob");
+        group.MapPost("/{id}/input", Agents.AgentInputEndpoint.ProvideAsync).WithName("ProvideJobInput");
         return routes;
     }
 
     internal static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> CreateAsync(
-        HttpContext context, JobRequestParser parser, JobStore store, JobNotifications notifications,
-        IOptions<JobLimitsOptions> jobLimits, TimeProvider timeProvider, CancellationToken cancellationToken)
+        HttpContext context, JobRequestParser parser, JobAcceptance acceptance, CancellationToken cancellationToken)
     {
-        var caller = Caller.From(context.User);
         var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
         if (idempotencyKey.Length > 0 && !IdempotencyKeys.IsValid(idempotencyKey))
         {
@@ -46,42 +45,27 @@ public static class JobsEndpoints
                 return Problems.Validation(errors);
             }
 
-            var limits = Caller.KeyOf(context).Limits;
-            if (request.Models.Select(model => model.Alias).FirstOrDefault(alias => !limits.Allows(alias)) is { } refused)
+            var accepted = await acceptance.AcceptAsync(Caller.KeyOf(context), request, idempotencyKey.Length > 0 ? idempotencyKey : null,
+                CanonicalJson.Hash(body.RootElement), cancellationToken);
+            switch (accepted.Refusal)
             {
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status403Forbidden, title: "Model not allowed", detail: $"This API key may not use the model '{refused}'.");
+                case Refusal.ModelNotAllowed:
+                    return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Model not allowed", detail: accepted.Detail);
+                case Refusal.TooManyPending or Refusal.TooManyTasks:
+                    context.Response.Headers.RetryAfter = "5";
+                    return TypedResults.Problem(
+                        statusCode: StatusCodes.Status429TooManyRequests,
+                        title: accepted.Refusal == Refusal.TooManyTasks ? "Too many agent tasks" : "Too many pending jobs", detail: accepted.Detail,
+                        extensions: new Dictionary<string, object?> { ["code"] = accepted.Refusal == Refusal.TooManyTasks ? "too_many_tasks" : "too_many_pending_jobs" });
+                case Refusal.IdempotencyKeyReused:
+                    return TypedResults.Problem(
+                        statusCode: StatusCodes.Status422UnprocessableEntity,
+                        title: "Idempotency key reused",
+                        detail: "This Idempotency-Key was already used with a different request body.");
             }
 
-            var jobId = Guid.CreateVersion7();
-            // The stream's first event goes out before the row commits: the row's NOTIFY can start the
-            // job at once, and its "processing" must not come before "pending". (If the insert turns out
-            // to be an idempotent replay, the event belongs to an id nobody can read.)
-            await notifications.StatusAsync(jobId, JobStatus.Pending);
-            var job = new NewJob(
-                jobId, caller.TenantId, caller.KeyId, request.Kind, request.Input,
-                idempotencyKey.Length > 0 ? idempotencyKey : null,
-                CanonicalJson.Hash(body.RootElement), timeProvider.GetUtcNow(), request.WebhookUrl);
-
-            var (stored, created) = await store.CreateAsync(job, jobLimits.Value.MaxPendingPerKey, cancellationToken);
-            if (stored is null)
-            {
-                context.Response.Headers.RetryAfter = "5";
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status429TooManyRequests, title: "Too many pending jobs",
-                    detail: $"This API key already has {jobLimits.Value.MaxPendingPerKey} jobs waiting to start; submit more as they start.",
-                    extensions: new Dictionary<string, object?> { ["code"] = "too_many_pending_jobs" });
-            }
-
-            if (!created && !IdempotencyKeys.SameRequest(stored.RequestHash, job.RequestHash))
-            {
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status422UnprocessableEntity,
-                    title: "Idempotency key reused",
-                    detail: "This Idempotency-Key was already used with a different request body.");
-            }
-
-            if (!created)
+            var stored = accepted.Job!;
+            if (!accepted.Created)
             {
                 context.Response.Headers["Idempotent-Replayed"] = "true";
             }

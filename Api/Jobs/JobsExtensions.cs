@@ -22,6 +22,7 @@ internal static class JobsExtensions
         builder.Services.AddSingleton<JobEventLog>();
         builder.Services.AddSingleton<JobNotifications>();
         builder.Services.AddSingleton<JobCancellation>();
+        builder.Services.AddSingleton<JobAcceptance>();
         builder.Services.AddSingleton<Orchestration.Jobs.Webhooks.WebhookSecretStore>();
         return builder;
     }

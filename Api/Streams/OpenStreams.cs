@@ -31,15 +31,16 @@ public sealed partial class OpenStreams(IConnectionMultiplexer redis, TimeProvid
     /// fewer than that many capped streams open on all replicas (null when it has not). If Redis cannot
     /// be asked, the stream opens: the cap protects capacity, and the stream itself needs Redis anyway.
     /// </summary>
-    public async Task<OpenStream?> OpenAsync(Guid keyId, int? cap)
+    /// <param name="pool">Which cap the stream counts against: job event streams (null) or another kind, such as agent sessions.</param>
+    public async Task<OpenStream?> OpenAsync(Guid keyId, int? cap, string? pool = null)
     {
-        var stream = new OpenStream(this, keyId, Guid.NewGuid(), counted: cap is not null);
+        var stream = new OpenStream(this, keyId, Guid.NewGuid(), counted: cap is not null) { Pool = pool };
         if (cap is { } limit)
         {
             var now = timeProvider.GetUtcNow();
             try
             {
-                var taken = (long)await redis.GetDatabase().ScriptEvaluateAsync(AcquireScript, [LeaseKey(keyId)],
+                var taken = (long)await redis.GetDatabase().ScriptEvaluateAsync(AcquireScript, [LeaseKey(keyId, pool)],
                 [
                     now.ToUnixTimeMilliseconds(), (now + LeaseFor).ToUnixTimeMilliseconds(), limit, stream.Id.ToString("N"),
                     (long)(LeaseFor * 2).TotalMilliseconds,
@@ -77,7 +78,7 @@ public sealed partial class OpenStreams(IConnectionMultiplexer redis, TimeProvid
         var expiry = (timeProvider.GetUtcNow() + LeaseFor).ToUnixTimeMilliseconds();
         var database = redis.GetDatabase();
         await Task.WhenAll(_streams.Values.Where(stream => stream.Counted).Select(stream =>
-            database.SortedSetAddAsync(LeaseKey(stream.KeyId), stream.Id.ToString("N"), expiry, SortedSetWhen.Exists)));
+            database.SortedSetAddAsync(LeaseKey(stream.KeyId, stream.Pool), stream.Id.ToString("N"), expiry, SortedSetWhen.Exists)));
     }
 
     internal async ValueTask CloseAsync(OpenStream stream)
@@ -87,7 +88,7 @@ public sealed partial class OpenStreams(IConnectionMultiplexer redis, TimeProvid
         {
             try
             {
-                await redis.GetDatabase().SortedSetRemoveAsync(LeaseKey(stream.KeyId), stream.Id.ToString("N"));
+                await redis.GetDatabase().SortedSetRemoveAsync(LeaseKey(stream.KeyId, stream.Pool), stream.Id.ToString("N"));
             }
             catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
@@ -97,7 +98,8 @@ public sealed partial class OpenStreams(IConnectionMultiplexer redis, TimeProvid
         }
     }
 
-    private static RedisKey LeaseKey(Guid keyId) => $"aspirellm:streams:{keyId:N}";
+    private static RedisKey LeaseKey(Guid keyId, string? pool) =>
+        pool is null ? $"aspirellm:streams:{keyId:N}" : $"aspirellm:streams:{pool}:{keyId:N}";
 
     [LoggerMessage(2301, LogLevel.Warning, "The per-key stream cap could not be checked or updated in Redis; streams are not capped meanwhile.")]
     private static partial void LogCapUnavailable(ILogger logger, Exception exception);
@@ -113,6 +115,9 @@ public sealed class OpenStream(OpenStreams owner, Guid keyId, Guid id, bool coun
     public Guid Id { get; } = id;
 
     public bool Counted { get; } = counted;
+
+    /// <summary>The cap it counts against (null: job event streams).</summary>
+    public string? Pool { get; init; }
 
     /// <summary>Fires when the key was revoked.</summary>
     public CancellationToken Revoked => _ended.Token;

@@ -6,7 +6,7 @@ namespace AspireLlm.Dashboard.Web.Api;
 /// <summary>A job as the Api's admin endpoint lists it.</summary>
 public sealed record AdminJob(
     Guid Id, string TenantId, string Kind, string Status, int Progress, string? CurrentStep, int Attempts,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int Run = 1, DateTimeOffset? CompletedAt = null);
 
 /// <summary>One job with its step log, as the Api's admin endpoint shows it.</summary>
 public sealed record AdminJobDetail(
@@ -24,7 +24,7 @@ public sealed record AdminKey(Guid Id, string TenantId, string Name, string Pref
 /// Reads the Api's admin endpoints with the admin key. The dashboard never touches the database: the
 /// Api is the one place that enforces who may see what.
 /// </summary>
-public sealed class AdminApiClient(HttpClient http)
+public sealed partial class AdminApiClient(HttpClient http)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -81,7 +81,13 @@ public sealed class AdminApiClient(HttpClient http)
         using var response = await http.PostAsync($"/v1/admin/jobs/{id}/{action}", null, cancellationToken);
         if (response.IsSuccessStatusCode)
         {
-            return response.StatusCode == System.Net.HttpStatusCode.Accepted ? $"{action}: requested" : $"{action}: done";
+            return (action, response.StatusCode) switch
+            {
+                ("retry", _) => "Retry queued: the job runs again as a new run.",
+                ("cancel", System.Net.HttpStatusCode.Accepted) => "Cancel requested: the worker running the job stops it.",
+                ("cancel", _) => "Cancelled: the job will not start.",
+                _ => $"{action}: done",
+            };
         }
 
         return $"{action} refused ({(int)response.StatusCode}): {await DetailOfAsync(response, cancellationToken)}";
@@ -115,7 +121,9 @@ internal static class AdminApiClientExtensions
                 http.BaseAddress = new Uri(options.ApiBaseAddress);
                 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
             })
-            .AddServiceResilience();
+            // No retries here: a live page retries on its own schedule (with backoff, showing the outage),
+            // and a first render during an outage must answer at once instead of after 30 s of retries.
+            .ConfigureHttpClient(http => http.Timeout = TimeSpan.FromSeconds(5));
         return builder;
     }
 }

@@ -43,11 +43,19 @@ public sealed record KeyLimits(
     long? DailyTokenBudget = null,
     long? MonthlyTokenBudget = null,
     decimal? DailyCostBudget = null,
-    decimal? MonthlyCostBudget = null)
+    decimal? MonthlyCostBudget = null,
+    IReadOnlyList<string>? AllowedTools = null)
 {
     public static KeyLimits None { get; } = new();
 
     public bool Allows(string alias) => AllowedModels is null || AllowedModels.Contains(alias, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether an agent may call <paramref name="tool"/> for this key: every tool when the key names
+    /// none; otherwise a tool named exactly, or one of an MCP server's tools named as <c>{server}_*</c>.
+    /// </summary>
+    public bool AllowsTool(string tool) =>
+        AllowedTools is null || AllowedTools.Any(allowed => Agents.AgentToolNames.Matches(allowed, tool));
 }
 
 /// <summary>Rate limits across all of a tenant's keys.</summary>

@@ -19,6 +19,8 @@ public static class SealContext
     public const string DocumentContent = "collection_documents.content";
     public const string ChunkText = "collection_chunks.text";
     public const string ChunkEmbedding = "collection_chunks.embedding";
+    public const string AgentState = "agent_tasks.state";
+    public const string AgentAnswer = "agent_tasks.answer";
 
     public static byte[] For(string field, Guid id, params ReadOnlySpan<int> parts)
     {

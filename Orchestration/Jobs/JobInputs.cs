@@ -25,6 +25,10 @@ public static class JobInputs
                 return batch is null ? ([], errors) : ([.. batch.Requests.Select((item, index) => new JobModel($"{path}.requests[{index}].model", item.Model))], []);
             case JobKinds.Index:
                 return ([], [new ChatRequestError("Index jobs are created by uploading to /v1/collections/{id}/documents (or /rebuild).", "kind")]);
+            case JobKinds.Agent:
+                // The agent's own model is the Api's to add (it knows the configured agents).
+                var (agent, agentErrors) = Agents.AgentInput.Parse(input, path);
+                return agent is null ? ([], agentErrors) : (agent.Model is { } model ? [new JobModel($"{path}.model", model)] : [], []);
             default:
                 return ([], [new ChatRequestError("Unknown job kind.", "kind")]);
         }
@@ -43,6 +47,10 @@ public static class JobInputs
         input.ValueKind == JsonValueKind.Object && input.TryGetProperty("collection", out var collection) && collection.TryGetGuid(out var id)
             ? new IndexInput(id, input.TryGetProperty("document", out var document) ? document.GetString() : null)
             : throw Invalid(JobKinds.Index);
+
+    /// <summary>An agent task's input, which the Api has already accepted.</summary>
+    public static Agents.AgentInput Agent(JsonElement input) =>
+        Agents.AgentInput.Parse(input, "input") is { Input: { } agent } ? agent : throw Invalid(JobKinds.Agent);
 
     private static InvalidJobInputException Invalid(string kind) =>
         new($"The {kind} job's input no longer passes validation (a setting or this version's rules changed since it was accepted).");

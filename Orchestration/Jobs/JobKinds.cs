@@ -8,12 +8,15 @@ public static class JobKinds
 
     /// <summary>Indexing a collection's document, or rebuilding its vector index; created by the collections endpoints only.</summary>
     public const string Index = "index";
+    /// <summary>An interactive, tool-using agent task (the WebSocket's tasks are jobs of this kind).</summary>
+    public const string Agent = "agent";
 
     public static readonly IReadOnlyDictionary<string, string> Queues = new Dictionary<string, string>
     {
         [ChatCompletion] = "chat",
         [Batch] = "batch",
         [Index] = "index",
+        [Agent] = "agent",
     };
 
     public static bool IsKnown(string kind) => Queues.ContainsKey(kind);
@@ -26,6 +29,8 @@ public static class JobStatus
     public const string Completed = "completed";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
+
+    public static readonly IReadOnlyList<string> All = [Pending, Processing, Completed, Failed, Cancelled];
 
     public static bool IsFinal(string status) => status is Completed or Failed or Cancelled;
 }

@@ -33,7 +33,9 @@ public sealed record JobRecord(
     string? Worker,
     int Run,
     Guid? DispatchId = null,
-    DateTimeOffset? ContentErasedAt = null);
+    DateTimeOffset? ContentErasedAt = null,
+    string? TraceParent = null,
+    string? TraceState = null);
 
 /// <summary>What the Api knows when it accepts a job.</summary>
 public sealed record NewJob(
@@ -45,7 +47,12 @@ public sealed record NewJob(
     string? IdempotencyKey,
     byte[] RequestHash,
     DateTimeOffset CreatedAt,
-    string? WebhookUrl = null);
+    string? WebhookUrl = null,
+    string? TraceParent = null,
+    string? TraceState = null);
+
+/// <summary>A job a dispatcher claimed for its queue, with the trace context of the request that created it.</summary>
+public sealed record DispatchedJob(Guid Id, Guid DispatchId, string Kind, string? TraceParent, string? TraceState);
 
 /// <summary>One charged call in the usage ledger.</summary>
 public sealed record UsageEntry(string ModelAlias, string ProviderModel, int InputTokens, int OutputTokens, decimal Cost);

@@ -31,9 +31,17 @@ public sealed partial class JobStore
         FinishAsync(job.Id, [JobStatus.Processing], JobStatus.Completed, result, usage, error: null, charge, now, cancellationToken);
 
     /// <summary>Marks a job failed with an error the client can read, and notifies.</summary>
-    public Task<bool> FailAsync(Guid id, string code, string message, DateTimeOffset now, CancellationToken cancellationToken) =>
-        FinishAsync(id, [JobStatus.Pending, JobStatus.Processing], JobStatus.Failed, result: null, usage: null,
-            JsonSerializer.SerializeToElement(new { code, message }), charge: null, now, cancellationToken);
+    /// <param name="charge">What the job used before it failed (an agent task's earlier model calls), if anything.</param>
+    public Task<bool> FailAsync(Guid id, string code, string message, DateTimeOffset now, CancellationToken cancellationToken, UsageEntry? charge = null) =>
+        FinishAsync(id, [JobStatus.Pending, JobStatus.Processing], JobStatus.Failed, result: null, usage: charge is null ? null : UsageJson(charge),
+            JsonSerializer.SerializeToElement(new { code, message }), charge, now, cancellationToken);
+
+    private static JsonElement UsageJson(UsageEntry charge) => JsonSerializer.SerializeToElement(new
+    {
+        prompt_tokens = charge.InputTokens,
+        completion_tokens = charge.OutputTokens,
+        total_tokens = charge.InputTokens + charge.OutputTokens,
+    });
 
     /// <summary>Ends a running job that observed its cancellation; what it used so far is still charged.</summary>
     public Task<bool> MarkCancelledAsync(Guid id, JsonElement? usage, UsageEntry? charge, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -128,18 +136,22 @@ public sealed partial class JobStore
     /// An operator's retry of a failed or cancelled job: a new run, with its own charge and webhook.
     /// Returns null when the job is not in a state that can be retried (or its input was erased).
     /// </summary>
-    public async Task<JobRecord?> RetryAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <param name="traceParent">The retrying request's trace context: the new run's spans belong to its trace.</param>
+    public async Task<JobRecord?> RetryAsync(
+        Guid id, DateTimeOffset now, CancellationToken cancellationToken, string? traceParent = null, string? traceState = null)
     {
         await using var command = dataSource.CreateCommand($"""
             UPDATE jobs SET status = 'pending', run = run + 1, attempts = 0, progress = 0, result = NULL, error = NULL,
                    usage = NULL, hangfire_job_id = NULL, dispatch_id = NULL, cancel_requested_at = NULL, completed_at = NULL, updated_at = $2,
-                   current_step = 'retried by an operator',
+                   current_step = 'retried by an operator', trace_parent = COALESCE($3, trace_parent), trace_state = CASE WHEN $3 IS NULL THEN trace_state ELSE $4 END,
                    steps = steps || jsonb_build_array(jsonb_build_object('at', $2::timestamptz, 'step', 'retried by an operator'))
             WHERE id = $1 AND status IN ('failed', 'cancelled') AND content_erased_at IS NULL
             RETURNING {Columns}, pg_notify('{DispatchChannel}', '')
             """);
         command.Parameters.AddWithValue(id);
         command.Parameters.AddWithValue(now);
+        command.Parameters.Add(NullableText(traceParent));
+        command.Parameters.Add(NullableText(traceState));
         return await ReadSingleAsync(command, cancellationToken);
     }
 

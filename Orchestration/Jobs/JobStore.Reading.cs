@@ -74,7 +74,9 @@ public sealed partial class JobStore
             Worker: reader.IsDBNull(22) ? null : reader.GetString(22),
             Run: reader.GetInt32(23),
             DispatchId: reader.IsDBNull(24) ? null : reader.GetGuid(24),
-            ContentErasedAt: reader.IsDBNull(25) ? null : reader.GetFieldValue<DateTimeOffset>(25));
+            ContentErasedAt: reader.IsDBNull(25) ? null : reader.GetFieldValue<DateTimeOffset>(25),
+            TraceParent: reader.IsDBNull(26) ? null : reader.GetString(26),
+            TraceState: reader.IsDBNull(27) ? null : reader.GetString(27));
     }
 
     private static JsonElement? ParseJson(NpgsqlDataReader reader, int ordinal)

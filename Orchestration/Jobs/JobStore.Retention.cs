@@ -14,7 +14,7 @@ public sealed partial class JobStore
 {
     /// <summary>
     /// Empties finished jobs' content in one transaction: input and result, the error's message (the
-    /// code stays), batch items, and the webhook body (a delivery not yet made is abandoned). The row
+    /// code stays), batch items, an agent task's checkpoint, and the webhook body (a delivery not yet made is abandoned). The row
     /// keeps its metadata (status, steps, usage, times) and the usage ledger keeps its rows. <c>$1</c>
     /// is the time; the selection names the rows with <c>$2</c> onwards and must lock them.
     /// </summary>
@@ -30,6 +30,7 @@ public sealed partial class JobStore
             FROM target WHERE jobs.id = target.id
             RETURNING jobs.id),
         items AS (DELETE FROM job_items WHERE job_id IN (SELECT id FROM erased)),
+        agents AS (DELETE FROM agent_tasks WHERE job_id IN (SELECT id FROM erased)),
         hooks AS (
             UPDATE webhook_deliveries SET payload = NULL, legacy_payload = NULL,
                    status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END

@@ -17,7 +17,7 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource, ContentCipher 
     private const string Columns =
         "id, tenant_id, api_key_id, kind, status, progress, current_step, steps, input, result, error, usage, " +
         "attempts, idempotency_key, request_hash, hangfire_job_id, created_at, started_at, completed_at, updated_at, " +
-        "webhook_url, cancel_requested_at, worker, run, dispatch_id, content_erased_at";
+        "webhook_url, cancel_requested_at, worker, run, dispatch_id, content_erased_at, trace_parent, trace_state";
 
     private readonly Webhooks.WebhookSecretStore _webhookSecrets = new(dataSource, cipher);
 
@@ -32,9 +32,10 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource, ContentCipher 
         // The NOTIFY is delivered on commit: the workers' dispatchers wake and put the job on its queue.
         await using var command = dataSource.CreateCommand($"""
             WITH inserted AS (
-                INSERT INTO jobs (id, tenant_id, api_key_id, kind, status, steps, input, idempotency_key, request_hash, created_at, updated_at, webhook_url)
+                INSERT INTO jobs (id, tenant_id, api_key_id, kind, status, steps, input, idempotency_key, request_hash, created_at, updated_at, webhook_url,
+                                  trace_parent, trace_state)
                 SELECT $1, $2, $3, $4, 'pending', jsonb_build_array(jsonb_build_object('at', $7::timestamptz, 'step', 'accepted')),
-                       $5, $6, $8, $7, $7, $9
+                       $5, $6, $8, $7, $7, $9, $11, $12
                 WHERE (SELECT count(*) FROM jobs WHERE api_key_id = $3 AND status = 'pending') < $10
                 ON CONFLICT (api_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING {Columns})
@@ -50,6 +51,8 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource, ContentCipher 
         command.Parameters.AddWithValue(job.RequestHash);
         command.Parameters.Add(NullableText(job.WebhookUrl));
         command.Parameters.AddWithValue(maxPending);
+        command.Parameters.Add(NullableText(job.TraceParent));
+        command.Parameters.Add(NullableText(job.TraceState));
 
         var created = await ReadSingleAsync(command, cancellationToken);
         if (created is not null || job.IdempotencyKey is null)
@@ -71,6 +74,15 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource, ContentCipher 
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM jobs WHERE id = $1 AND tenant_id = $2");
         command.Parameters.AddWithValue(id);
         command.Parameters.AddWithValue(tenantId);
+        return await ReadSingleAsync(command, cancellationToken);
+    }
+
+    /// <summary>The job a key accepted under <paramref name="idempotencyKey"/> (an agent task's client id is its idempotency key).</summary>
+    public async Task<JobRecord?> GetByIdempotencyKeyAsync(Guid apiKeyId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM jobs WHERE api_key_id = $1 AND idempotency_key = $2");
+        command.Parameters.AddWithValue(apiKeyId);
+        command.Parameters.AddWithValue(idempotencyKey);
         return await ReadSingleAsync(command, cancellationToken);
     }
 
@@ -119,22 +131,27 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource, ContentCipher 
     /// and the enqueue leaves rows marked <see cref="Dispatching"/>, which <see cref="ReleaseStaleAsync"/>
     /// hands back. Returns how many rows were dispatched.
     /// </summary>
-    public async Task<int> DispatchPendingAsync(Func<Guid, Guid, string, string> enqueue, CancellationToken cancellationToken)
+    public Task<int> DispatchPendingAsync(Func<Guid, Guid, string, string> enqueue, CancellationToken cancellationToken) =>
+        DispatchPendingAsync(job => enqueue(job.Id, job.DispatchId, job.Kind), cancellationToken);
+
+    /// <inheritdoc cref="DispatchPendingAsync(Func{Guid, Guid, string, string}, CancellationToken)"/>
+    public async Task<int> DispatchPendingAsync(Func<DispatchedJob, string> enqueue, CancellationToken cancellationToken)
     {
-        var claimed = new List<(Guid Id, string Kind, Guid DispatchId)>();
+        var claimed = new List<DispatchedJob>();
         await using (var claim = dataSource.CreateCommand($"""
             UPDATE jobs SET hangfire_job_id = '{Dispatching}', dispatch_id = gen_random_uuid(), updated_at = now()
             WHERE id IN (
                 SELECT id FROM jobs WHERE hangfire_job_id IS NULL AND status IN ('pending', 'processing')
                   AND (not_before IS NULL OR not_before <= now())
                 ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED)
-            RETURNING id, kind, dispatch_id
+            RETURNING id, kind, dispatch_id, trace_parent, trace_state
             """))
         await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                claimed.Add((reader.GetGuid(0), reader.GetString(1), reader.GetGuid(2)));
+                claimed.Add(new DispatchedJob(reader.GetGuid(0), reader.GetGuid(2), reader.GetString(1),
+                    reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
             }
         }
 
@@ -143,7 +160,7 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource, ContentCipher 
             return 0;
         }
 
-        var hangfireIds = claimed.Select(job => enqueue(job.Id, job.DispatchId, job.Kind)).ToArray();
+        var hangfireIds = claimed.Select(enqueue).ToArray();
         await using var record = dataSource.CreateCommand("""
             UPDATE jobs SET hangfire_job_id = dispatched.hangfire_id
             FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS dispatched (id, dispatch_id, hangfire_id)

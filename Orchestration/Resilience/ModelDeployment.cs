@@ -16,11 +16,13 @@ public sealed class ModelDeployment
     private readonly IChatClient _client;
     private readonly ResiliencePipeline _retry;
     private readonly TimeProvider _timeProvider;
+    private readonly Telemetry.OrchestrationTelemetry? _telemetry;
 
     internal ModelDeployment(
         string name, DeploymentOptions options, IChatClient client, ResiliencePipeline retry, CircuitBreaker breaker,
-        TokenEncoding encoding, TimeProvider timeProvider)
+        TokenEncoding encoding, TimeProvider timeProvider, Telemetry.OrchestrationTelemetry? telemetry = null)
     {
+        _telemetry = telemetry;
         Name = name;
         Options = options;
         _client = client;
@@ -97,12 +99,30 @@ public sealed class ModelDeployment
         }
     }
 
+    private void RecordFailedAttempt(Exception judged, long started, CancellationToken cancellationToken) =>
+        _telemetry?.Attempt(Name, cancellationToken.IsCancellationRequested ? "cancelled" : FailureClassifier.Classify(judged) switch
+        {
+            FailureKind.RateLimited => "rate_limited",
+            FailureKind.ServerError => "server_error",
+            FailureKind.Timeout => "timeout",
+            FailureKind.Connection => "connection_failed",
+            FailureKind.Unauthorized => "unauthorized",
+            FailureKind.NotFound => "not_found",
+            _ => "other",
+        }, _timeProvider.GetElapsedTime(started));
+
     private ChatOptions ForProvider(ChatOptions? options)
     {
         // The provider sees the deployment's model and limits, and none of our reserved properties.
         var copy = options?.Clone() ?? new ChatOptions();
         copy.ModelId = Options.Model;
         copy.AdditionalProperties?.Remove(ModelCallContext.PropertyKey);
+        if (Options.Provider != ProviderNames.Simulator)
+        {
+            // An agent task's simulator script is for the simulator alone.
+            copy.AdditionalProperties?.Remove(Simulator.SimulatorScript.PropertyKey);
+        }
+
         if (copy.AdditionalProperties is { Count: 0 })
         {
             copy.AdditionalProperties = null;
@@ -127,11 +147,13 @@ public sealed class ModelDeployment
             var response = await _client.GetResponseAsync(attempt.Messages, attempt.Options, linked.Token);
             Breaker.OnSuccess(probe);
             Latency.Record(_timeProvider.GetElapsedTime(started));
+            _telemetry?.Attempt(Name, "ok", _timeProvider.GetElapsedTime(started));
             return response;
         }
         catch (Exception exception)
         {
             var judged = Judge(exception, probe, timeout, cancellationToken);
+            RecordFailedAttempt(judged, started, cancellationToken);
             if (ReferenceEquals(judged, exception))
             {
                 throw;
@@ -170,11 +192,13 @@ public sealed class ModelDeployment
 
             Breaker.OnSuccess(probe);
             Latency.Record(_timeProvider.GetElapsedTime(started));
+            _telemetry?.Attempt(Name, "ok", _timeProvider.GetElapsedTime(started));
             return new OpenStream(enumerator, preamble, enumerator.Current, timeout, linked);
         }
         catch (Exception exception)
         {
             var judged = Judge(exception, probe, timeout, cancellationToken);
+            RecordFailedAttempt(judged, started, cancellationToken);
             await enumerator.DisposeAsync();
             linked.Dispose();
             timeout.Dispose();

@@ -158,6 +158,7 @@ internal sealed partial class FallbackChatClient(
         context.AddUsage(input, output, cost, partial);
         context.Deployment = deployment.Name;
         _telemetry.Cost(_route.Alias, deployment.Name, cost);
+        _telemetry.Tokens(_route.Alias, deployment.Name, input, output);
     }
 
     private async ValueTask<bool> NextAsync(IAsyncEnumerator<ChatResponseUpdate> stream, ModelDeployment deployment, CallScope call, StreamUsage usage)

@@ -1,6 +1,7 @@
 using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Caching;
 using AspireLlm.Orchestration.Encryption;
+using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Providers;
 using AspireLlm.Orchestration.Redaction;
 using AspireLlm.Orchestration.Resilience;
@@ -32,7 +33,7 @@ public sealed class ModelCatalog
         IOptions<OrchestrationOptions> options, IConfiguration configuration, TimeProvider timeProvider,
         OrchestrationTelemetry telemetry, SharedBreakerBoard breakers, IModelAdmission admission,
         ILoggerFactory? loggerFactory = null, IConnectionMultiplexer? redis = null, IAnswerCacheStore? cacheStore = null,
-        ContentCipher? cipher = null, SemanticCache? semanticCache = null)
+        ContentCipher? cipher = null, SemanticCache? semanticCache = null, Pipeline.IModelCallObserver? observer = null)
     {
         var settings = options.Value;
         loggerFactory ??= NullLoggerFactory.Instance;
@@ -54,7 +55,7 @@ public sealed class ModelCatalog
             breakers.Register(breaker);
             deployments[name] = new ModelDeployment(
                 name, deployment, provider, DeploymentRetry.Build(name, settings.Resilience, timeProvider, telemetry, logger), breaker,
-                tokens.EncodingFor(deployment.Provider, deployment.Model), timeProvider);
+                tokens.EncodingFor(deployment.Provider, deployment.Model), timeProvider, telemetry);
         }
 
         _aliases = settings.Models.ToDictionary(
@@ -65,6 +66,7 @@ public sealed class ModelCatalog
                     [.. pair.Value.Groups.Select(group => new DeploymentGroup(group.Strategy, [.. group.Deployments.Select(name => deployments[name])]))]);
                 // Outermost first; each stage is internal and added by its Use... extension.
                 var builder = new ChatClientBuilder(new FallbackChatClient(route, tokens, settings.Resilience, telemetry, logger, timeProvider))
+                    .UseObservation(pair.Key, observer)
                     .UseExactCache(route, cacheStore, settings.Cache, telemetry, timeProvider)
                     .UseSemanticCache(route, semanticCache, telemetry)
                     .UseAdmission(route, admission, tokens)

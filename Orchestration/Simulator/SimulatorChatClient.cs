@@ -74,6 +74,45 @@ public sealed class SimulatorChatClient(
                 break;
         }
 
+        if (chatOptions?.AdditionalProperties?.TryGetValue(SimulatorScript.PropertyKey, out var script) == true
+            && script is JsonElement steps && SimulatorScript.Play(steps, messageList) is { } played)
+        {
+            // An agent's scripted turn: one response with the turn's text and function call.
+            cancellationToken.ThrowIfCancellationRequested();
+            var outputTokens = played.Sum(content => content switch
+            {
+                TextContent text => text.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length,
+                TextReasoningContent reasoning => reasoning.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length,
+                _ => 8,
+            });
+            yield return new ChatResponseUpdate(ChatRole.Assistant, [.. played])
+            {
+                ResponseId = responseId,
+                MessageId = responseId,
+                ModelId = model,
+                CreatedAt = createdAt,
+            };
+            yield return new ChatResponseUpdate
+            {
+                Role = ChatRole.Assistant,
+                ResponseId = responseId,
+                MessageId = responseId,
+                ModelId = model,
+                CreatedAt = createdAt,
+                FinishReason = played.Any(content => content is FunctionCallContent) ? ChatFinishReason.ToolCalls : ChatFinishReason.Stop,
+                Contents =
+                [
+                    new UsageContent(new UsageDetails
+                    {
+                        InputTokenCount = CountInputTokens(messageList),
+                        OutputTokenCount = outputTokens,
+                        TotalTokenCount = CountInputTokens(messageList) + outputTokens,
+                    }),
+                ],
+            };
+            yield break;
+        }
+
         var perToken = options.TokensPerSecond > 0 ? TimeSpan.FromSeconds(1.0 / options.TokensPerSecond) : TimeSpan.Zero;
         for (var i = 0; i < words.Count; i++)
         {

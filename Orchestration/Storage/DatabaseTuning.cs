@@ -20,5 +20,14 @@ public static class DatabaseTuning
         // session state behind: Hangfire's locks are advisory locks that AdvisoryLock releases before its
         // connection goes back, or whose connection it closes for good, so skip it.
         builder.ConnectionStringBuilder.NoResetOnClose = true;
+
+        // Polling (Hangfire's fetches and heartbeats, the dispatcher's sweeps, cancellation checks) runs
+        // outside any span, and each poll used to be a trace of its own: thousands in a few idle minutes
+        // buried the real requests in the Aspire dashboard. A command is traced only as part of real
+        // work, i.e. inside a request's or a job's span; connection opens are never traced on their own.
+        builder.ConfigureTracing(tracing => tracing
+            .ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null)
+            .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null)
+            .EnablePhysicalOpenTracing(false));
     }
 }

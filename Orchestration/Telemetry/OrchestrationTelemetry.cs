@@ -22,6 +22,8 @@ public sealed class OrchestrationTelemetry : IDisposable
     private readonly Counter<long> _fallbacks;
     private readonly Counter<double> _cost;
     private readonly Histogram<double> _timeToFirstChunk;
+    private readonly Histogram<double> _attempts;
+    private readonly Counter<long> _tokens;
 
     public OrchestrationTelemetry(IMeterFactory? meterFactory = null)
     {
@@ -34,6 +36,27 @@ public sealed class OrchestrationTelemetry : IDisposable
         _timeToFirstChunk = _meter.CreateHistogram<double>(
             "gen_ai.client.operation.time_to_first_chunk", "s", "Time from the request to the first streamed chunk.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30] });
+        _attempts = _meter.CreateHistogram<double>(
+            "aspirellm.llm.attempts", "s", "Provider attempts (each retry is one), by deployment and outcome: ok, or the failure kind.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60] });
+        _tokens = _meter.CreateCounter<long>("aspirellm.llm.tokens", "{token}", "Tokens charged for model calls, by alias, deployment and type (input, output).");
+    }
+
+    /// <summary>One provider attempt's outcome (<c>ok</c>, <c>cancelled</c> or a failure kind) and duration.</summary>
+    public void Attempt(string deployment, string outcome, TimeSpan elapsed) =>
+        _attempts.Record(elapsed.TotalSeconds, new("aspirellm.deployment", deployment), new("aspirellm.outcome", outcome));
+
+    public void Tokens(string alias, string deployment, long input, long output)
+    {
+        if (input > 0)
+        {
+            _tokens.Add(input, new("gen_ai.request.model", alias), new("aspirellm.deployment", deployment), new("gen_ai.token.type", "input"));
+        }
+
+        if (output > 0)
+        {
+            _tokens.Add(output, new("gen_ai.request.model", alias), new("aspirellm.deployment", deployment), new("gen_ai.token.type", "output"));
+        }
     }
 
     public void CacheOutcome(string alias, CacheOutcome outcome) =>

@@ -14,7 +14,7 @@ namespace AspireLlm.Worker.Jobs;
 /// </summary>
 internal sealed partial class JobDispatcher(
     NpgsqlDataSource dataSource, JobStore store, IBackgroundJobClient client, IOptions<WorkerOptions> options,
-    TimeProvider timeProvider, ILogger<JobDispatcher> logger) : BackgroundService
+    TimeProvider timeProvider, ILogger<JobDispatcher> logger, IOptions<Orchestration.Agents.AgentOptions>? agents = null) : BackgroundService
 {
     private const int BatchSize = 200;
 
@@ -60,8 +60,11 @@ internal sealed partial class JobDispatcher(
         int dispatched;
         do
         {
-            dispatched = await store.DispatchPendingAsync(
-                (id, dispatchId, kind) => JobQueue.Enqueue(client, id, dispatchId, kind), cancellationToken);
+            dispatched = await store.DispatchPendingAsync(job =>
+            {
+                using var activity = Observability.WorkerTelemetry.StartDispatch(job);
+                return JobQueue.Enqueue(client, job.Id, job.DispatchId, job.Kind);
+            }, cancellationToken);
         }
         while (dispatched == BatchSize);
     }
@@ -80,12 +83,17 @@ internal sealed partial class JobDispatcher(
         var released =
             await store.ReleaseStaleAsync(JobKinds.ChatCompletion, pendingBefore, now - TimeSpan.FromSeconds(settings.ChatTimeoutSeconds) - margin, now, cancellationToken)
             + await store.ReleaseStaleAsync(JobKinds.Batch, pendingBefore, now - TimeSpan.FromSeconds(settings.BatchTimeoutSeconds) - margin, now, cancellationToken)
-            + await store.ReleaseStaleAsync(JobKinds.Index, pendingBefore, now - TimeSpan.FromSeconds(settings.IndexTimeoutSeconds) - margin, now, cancellationToken);
+            + await store.ReleaseStaleAsync(JobKinds.Index, pendingBefore, now - TimeSpan.FromSeconds(settings.IndexTimeoutSeconds) - margin, now, cancellationToken)
+            // An agent's row moves at every step; only one long model or tool call can keep it still, for at most a turn.
+            + await store.ReleaseStaleAsync(JobKinds.Agent, pendingBefore, now - TimeSpan.FromSeconds(LongestAgentTurn) - margin, now, cancellationToken);
         if (released > 0)
         {
             LogReleased(logger, released);
         }
     }
+
+    private int LongestAgentTurn =>
+        agents?.Value.Definitions.Values.Select(agent => agent.DeadlineSeconds).DefaultIfEmpty(300).Max() ?? 300;
 
     [LoggerMessage(3103, LogLevel.Warning, "{Count} job(s) made no progress for too long and were dispatched again.")]
     private static partial void LogReleased(ILogger logger, int count);

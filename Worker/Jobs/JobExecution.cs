@@ -6,7 +6,11 @@ using Microsoft.Extensions.Options;
 namespace AspireLlm.Worker.Jobs;
 
 /// <summary>What a job body produced: the result to store and the usage to charge.</summary>
-internal sealed record JobOutcome(JsonElement Result, JsonElement Usage, UsageEntry Charge);
+internal sealed record JobOutcome(JsonElement Result, JsonElement Usage, UsageEntry Charge)
+{
+    /// <summary>The body handed the job back itself (an agent waiting for a person): nothing to store or charge now.</summary>
+    public static JobOutcome Released { get; } = new(default, default, new UsageEntry("", "", 0, 0, 0m));
+}
 
 /// <summary>What a job body may use while it runs: its token and a place to count usage as it goes.</summary>
 internal sealed class JobRunContext(JobRecord job, CancellationToken cancellationToken)
@@ -25,12 +29,17 @@ internal sealed class JobRunContext(JobRecord job, CancellationToken cancellatio
 /// cancelled (charging and notifying once), or hand the job back to Hangfire for a retry.
 /// </summary>
 internal sealed partial class JobExecution(
-    JobStore store, JobReporter reporter, RunningJobs running, TimeProvider timeProvider, ILogger<JobExecution> logger)
+    JobStore store, JobReporter reporter, RunningJobs running, TimeProvider timeProvider, ILogger<JobExecution> logger,
+    Observability.WorkerTelemetry? telemetry = null)
 {
     /// <summary>Identifies this process in the job's step log and <c>worker</c> column.</summary>
     public static readonly string WorkerName = $"{Environment.MachineName}:{Environment.ProcessId}";
 
-    public async Task RunAsync(Guid jobId, Guid dispatchId, TimeSpan timeout, Func<JobRunContext, Task<JobOutcome>> body, CancellationToken shutdown)
+    public Task RunAsync(Guid jobId, Guid dispatchId, TimeSpan timeout, Func<JobRunContext, Task<JobOutcome>> body, CancellationToken shutdown) =>
+        RunAsync(jobId, dispatchId, _ => timeout, body, shutdown);
+
+    /// <param name="timeout">The run's deadline, from the job (an agent task's comes from its input).</param>
+    public async Task RunAsync(Guid jobId, Guid dispatchId, Func<JobRecord, TimeSpan> timeout, Func<JobRunContext, Task<JobOutcome>> body, CancellationToken shutdown)
     {
         var job = await store.TryStartAsync(jobId, dispatchId, WorkerName, timeProvider.GetUtcNow(), shutdown);
         if (job is null)
@@ -39,24 +48,61 @@ internal sealed partial class JobExecution(
             return;
         }
 
+        // The run continues the trace of the request that created the job; its model calls are children.
+        using var activity = Observability.WorkerTelemetry.StartRun(job);
+        telemetry?.Started(job, timeProvider.GetUtcNow());
+        var started = timeProvider.GetTimestamp();
+        var outcome = "failed";
+        try
+        {
+            outcome = await RunStartedAsync(job, timeout, body, shutdown);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            outcome = "requeued";
+            throw;
+        }
+        finally
+        {
+            activity?.SetTag("aspirellm.job.outcome", outcome);
+            if (outcome == "failed")
+            {
+                activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error);
+            }
+
+            telemetry?.Finished(job.Kind, outcome, timeProvider.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>Runs a started job to one of its ends; returns which (completed, failed, cancelled, deferred, requeued).</summary>
+    private async Task<string> RunStartedAsync(JobRecord job, Func<JobRecord, TimeSpan> timeoutOf, Func<JobRunContext, Task<JobOutcome>> body, CancellationToken shutdown)
+    {
+        var jobId = job.Id;
         using var registration = running.Register(jobId);
-        await reporter.StatusAsync(jobId, JobStatus.Processing, attempt: job.Attempts, run: job.Run);
+        await reporter.StatusAsync(job, JobStatus.Processing, attempt: job.Attempts, run: job.Run);
         if (job.CancelRequestedAt is not null)
         {
             // Cancelled while a worker that has since died was running it.
             running.Cancel(jobId);
         }
 
-        using var deadline = new CancellationTokenSource(timeout, timeProvider);
+        using var deadline = new CancellationTokenSource(SafeTimeout(timeoutOf, job), timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, deadline.Token, registration.Token);
         var context = new JobRunContext(job, linked.Token);
         try
         {
             var outcome = await body(context);
+            if (ReferenceEquals(outcome, JobOutcome.Released))
+            {
+                return "deferred";
+            }
+
             if (await store.CompleteAsync(job, outcome.Result, outcome.Usage, outcome.Charge, timeProvider.GetUtcNow(), CancellationToken.None))
             {
-                await reporter.StatusAsync(jobId, JobStatus.Completed);
+                await reporter.CompletedAsync(job);
             }
+
+            return "completed";
         }
         catch (Exception) when (registration.CancellationRequested)
         {
@@ -70,12 +116,13 @@ internal sealed partial class JobExecution(
             await store.MarkCancelledAsync(jobId, usageJson, usage, timeProvider.GetUtcNow(), CancellationToken.None);
             LogCancelled(logger, jobId);
             await reporter.FinalAsync(jobId);
+            return "cancelled";
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
             // The worker is shutting down: hand the job back so Hangfire requeues it for another run.
             await store.RequeueAsync(jobId, "worker shutting down", timeProvider.GetUtcNow(), CancellationToken.None);
-            await reporter.StatusAsync(jobId, JobStatus.Pending);
+            await reporter.StatusAsync(job, JobStatus.Pending);
             throw;
         }
         catch (ModelAdmissionException refusal) when (refusal.Refusal == AdmissionRefusal.RateLimited)
@@ -85,10 +132,13 @@ internal sealed partial class JobExecution(
             var until = now + (refusal.RetryAfter ?? TimeSpan.FromSeconds(5));
             await store.DeferAsync(jobId, until, "the rate limit", refusal.Message, countsAsAttempt: false, now, CancellationToken.None);
             LogRateLimited(logger, jobId, until);
-            await reporter.StatusAsync(jobId, JobStatus.Pending);
+            await reporter.StatusAsync(job, JobStatus.Pending);
+            return "deferred";
         }
         catch (Exception exception) when (TransientFaults.IsTransient(exception, deadline.IsCancellationRequested)
-                                          && job.Attempts < IChatCompletionJob.MaxAttempts)
+                                          && job.Attempts < IChatCompletionJob.MaxAttempts
+                                          // An agent's turn deadline is its limit, not a fault: another run would only take as long.
+                                          && !(job.Kind == JobKinds.Agent && deadline.IsCancellationRequested))
         {
             // Scheduled by our dispatcher rather than by rethrowing into Hangfire's retry, whose re-enqueue
             // lands on Hangfire's "default" queue, which no server of ours listens to.
@@ -96,14 +146,31 @@ internal sealed partial class JobExecution(
             var now = timeProvider.GetUtcNow();
             await store.DeferAsync(jobId, now + TransientFaults.Backoff(job.Attempts), "a retry", TransientFaults.Describe(exception),
                 countsAsAttempt: true, now, CancellationToken.None);
-            await reporter.StatusAsync(jobId, JobStatus.Pending);
+            await reporter.StatusAsync(job, JobStatus.Pending);
+            return "deferred";
         }
         catch (Exception exception)
         {
             var (code, message) = TransientFaults.ToError(exception, deadline.IsCancellationRequested);
             LogFailed(logger, jobId, code, exception);
-            await store.FailAsync(jobId, code, message, timeProvider.GetUtcNow(), CancellationToken.None);
+            // An agent's earlier steps are still charged when a later one fails (other kinds keep their rule: no row for a failure).
+            await store.FailAsync(jobId, code, message, timeProvider.GetUtcNow(), CancellationToken.None,
+                job.Kind == JobKinds.Agent ? context.PartialUsage : null);
             await reporter.FinalAsync(jobId);
+            return "failed";
+        }
+    }
+
+    private static TimeSpan SafeTimeout(Func<JobRecord, TimeSpan> timeoutOf, JobRecord job)
+    {
+        try
+        {
+            return timeoutOf(job);
+        }
+        catch (InvalidJobInputException)
+        {
+            // The body reads the input again and fails the job with invalid_request.
+            return TimeSpan.FromMinutes(1);
         }
     }
 

@@ -50,7 +50,11 @@ internal static class JobsExtensions
 
         // One server per queue, so each job kind has its own worker count and a flood of one kind
         // cannot starve the other.
-        foreach (var (kind, workers) in new[] { (JobKinds.ChatCompletion, options.ChatWorkerCount), (JobKinds.Batch, options.BatchWorkerCount), (JobKinds.Index, options.IndexWorkerCount) })
+        foreach (var (kind, workers) in new[]
+                 {
+                     (JobKinds.ChatCompletion, options.ChatWorkerCount), (JobKinds.Batch, options.BatchWorkerCount),
+                     (JobKinds.Index, options.IndexWorkerCount), (JobKinds.Agent, options.AgentWorkerCount),
+                 })
         {
             var queue = JobKinds.Queues[kind];
             builder.Services.AddHangfireServer(server =>

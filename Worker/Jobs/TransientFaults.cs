@@ -21,6 +21,7 @@ internal static class TransientFaults
         ModelAdmissionException or ModelUnavailableException or StreamInterruptedException or Orchestration.Tokens.ServerBusyException
             or Orchestration.Retrieval.VectorIndexUnavailableException or Npgsql.NpgsqlException { IsTransient: true } => true,
         PromptTooLargeException or StructuredOutputException or InvalidJobInputException => false,
+        Agents.AgentTaskException or Orchestration.Agents.AgentCheckpointConflictException => false,
         _ => FailureClassifier.IsTransient(FailureClassifier.Classify(exception)),
     };
 
@@ -51,6 +52,7 @@ internal static class TransientFaults
             StructuredOutputException => ("invalid_structured_output", exception.Message),
             InvalidJobInputException => ("invalid_request", exception.Message),
             Orchestration.Retrieval.VectorIndexUnavailableException => ("vector_index_unavailable", exception.Message),
+            Agents.AgentTaskException agent => (agent.Code, agent.Message),
             // Already redacted by the provider handler: providers echo prompts in their errors.
             ProviderHttpException http => ("provider_error", http.Message),
             _ => ("internal_error", "The job failed; see the Worker logs for job id details."),

@@ -31,6 +31,10 @@ public sealed class WorkerOptions
     [Range(1, 86_400)]
     public int IndexTimeoutSeconds { get; set; } = 1800;
 
+    /// <summary>Agent tasks one Worker process runs at once (a task waiting for a person holds none).</summary>
+    [Range(1, 500)]
+    public int AgentWorkerCount { get; set; } = 20;
+
     /// <summary>On SIGTERM, how long running jobs may take to finish before they are requeued.</summary>
     [Range(1, 600)]
     public int ShutdownGraceSeconds { get; set; } = 30;

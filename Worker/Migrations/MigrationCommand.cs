@@ -10,20 +10,32 @@ namespace AspireLlm.Worker.Migrations;
 /// <c>Worker migrate</c>: the one-shot step the AppHost runs before the services start. It waits for
 /// the server to accept connections (a fresh server can still be starting), applies the schema, seals
 /// any content an older version stored in the clear (with the services' encryption key), exits.
+/// <c>Worker migrate --wait</c> changes nothing: it waits until that step has run (every script applied,
+/// Hangfire's schema there, nothing left in the clear) and exits 0, so that a Kubernetes init container
+/// can hold the services back until the migrations Job has finished, with no API access of its own.
 /// </summary>
 internal static class MigrationCommand
 {
+    private const string WaitSwitch = "--wait";
+    private static readonly TimeSpan WaitPoll = TimeSpan.FromSeconds(2);
+
     public static async Task<int> RunAsync(string[] args)
     {
+        var wait = args.Contains(WaitSwitch);
         var configuration = new ConfigurationBuilder()
             .AddEnvironmentVariables()
-            .AddCommandLine(args)
+            .AddCommandLine([.. args.Where(arg => arg != WaitSwitch)])
             .Build();
         var connectionString = configuration.GetConnectionString(ResourceNames.Database);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             await Console.Error.WriteLineAsync($"ConnectionStrings:{ResourceNames.Database} is not set.");
             return 2;
+        }
+
+        if (wait)
+        {
+            return await WaitUntilCurrentAsync(connectionString);
         }
 
         for (var attempt = 1; ; attempt++)
@@ -41,6 +53,31 @@ internal static class MigrationCommand
         }
 
         return await SealLegacyContentAsync(connectionString, configuration);
+    }
+
+    private static async Task<int> WaitUntilCurrentAsync(string connectionString)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        while (true)
+        {
+            try
+            {
+                if (DatabaseMigrator.IsCurrent(connectionString) && await LegacyContentSealer.CountAsync(dataSource, CancellationToken.None) == 0)
+                {
+                    Console.WriteLine("Schema is current.");
+                    return 0;
+                }
+
+                Console.WriteLine("Waiting for the migrations step.");
+            }
+            catch (NpgsqlException exception)
+            {
+                // Not there yet: the server is starting, or the migrations step has not created the database.
+                Console.WriteLine($"Waiting for the database ({exception.Message}).");
+            }
+
+            await Task.Delay(WaitPoll);
+        }
     }
 
     private static async Task<int> SealLegacyContentAsync(string connectionString, IConfiguration configuration)

@@ -33,9 +33,9 @@ internal static class WebhooksExtensions
 
     /// <summary>
     /// Resolves the host and connects only to an allowed address: the check happens on the address
-    /// actually used, so a public name that resolves to a private address is refused too.
+    /// actually used, so a public name that resolves to a private address is refused too. Agents' http_get connects through it too.
     /// </summary>
-    private static async ValueTask<Stream> ConnectToAllowedAsync(SocketsHttpConnectionContext context, bool allowPrivate, CancellationToken cancellationToken)
+    internal static async ValueTask<Stream> ConnectToAllowedAsync(SocketsHttpConnectionContext context, bool allowPrivate, CancellationToken cancellationToken)
     {
         var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken);
         var allowed = addresses.Where(address => allowPrivate || WebhookDestination.IsPublic(address)).ToList();

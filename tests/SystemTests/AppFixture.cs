@@ -21,6 +21,9 @@ public sealed class AppFixture : IAsyncLifetime
 
     public TimeSpan BootTime { get; private set; }
 
+    /// <summary>Receives the traces the Api and Worker replicas export.</summary>
+    public OtlpReceiver Traces { get; } = new();
+
     public async Task InitializeAsync()
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
@@ -32,6 +35,22 @@ public sealed class AppFixture : IAsyncLifetime
             "AspireLlm:Replicas:worker=2",
             $"Parameters:{ResourceNames.AdminKey}={AdminKey}",
         ], (options, _) => options.DisableDashboard = true, timeout.Token);
+
+        // Live figures within a second instead of five, and gateway usage in the ledger within a second
+        // instead of a minute, so the dashboard's tests need not wait.
+        foreach (var project in builder.Resources.OfType<ProjectResource>().Where(r => r.Name is ResourceNames.Api or ResourceNames.Worker))
+        {
+            builder.CreateResourceBuilder(project)
+                .WithEnvironment("Observability__FlushInterval", "00:00:01")
+                .WithEnvironment("Observability__UsageFlushInterval", "00:00:01")
+                .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Traces.Endpoint)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "500")
+                // The agent tests' http_get reaches a tool server on loopback; a killed Worker's task moves on in seconds.
+                .WithEnvironment("Agents__AllowPrivateNetworks", "true")
+                .WithEnvironment("Agents__assistant__AllowedHosts__0", "127.0.0.1")
+                .WithEnvironment("Worker__InvisibilityTimeoutSeconds", "10");
+        }
 
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
@@ -52,6 +71,8 @@ public sealed class AppFixture : IAsyncLifetime
         {
             await App.DisposeAsync();
         }
+
+        Traces.Dispose();
     }
 
     public HttpClient CreateApiClient(string? key = null)

@@ -27,7 +27,7 @@ public sealed class DashboardTests(AppFixture fixture)
 
         using var anonymous = await dashboard.GetAsync("/");
         Assert.Equal(HttpStatusCode.Redirect, anonymous.StatusCode);
-        Assert.StartsWith("/login", anonymous.Headers.Location!.PathAndQuery);
+        Assert.StartsWith("/login?returnUrl=", anonymous.Headers.Location!.PathAndQuery);
 
         using var tokenless = await dashboard.PostAsync("/account/login", new FormUrlEncodedContent([new("key", fixture.AdminKey)]));
         Assert.Equal(HttpStatusCode.BadRequest, tokenless.StatusCode);
@@ -38,8 +38,8 @@ public sealed class DashboardTests(AppFixture fixture)
         using var login = await LogInAsync(dashboard, fixture.AdminKey);
         Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
 
-        var page = await dashboard.GetStringAsync("/");
-        Assert.Contains("Recent jobs", page);
+        var page = await dashboard.GetStringAsync("/jobs");
+        Assert.Contains("Jobs", page);
         Assert.Contains(jobId, page);
 
         var detail = await dashboard.GetStringAsync($"/jobs/{jobId}");
@@ -47,7 +47,7 @@ public sealed class DashboardTests(AppFixture fixture)
         Assert.Contains("accepted", detail);
 
         // Prerendered server-side, so the first response already holds what the Api returned.
-        var circuits = await dashboard.GetStringAsync("/circuits");
+        var circuits = await dashboard.GetStringAsync("/providers");
         Assert.Contains("sim-gpt-4o-mini", circuits);
         Assert.Contains("closed", circuits);
 

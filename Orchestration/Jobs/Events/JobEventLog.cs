@@ -48,6 +48,50 @@ public sealed class JobEventLog(IConnectionMultiplexer redis, ContentCipher ciph
         return (long)id;
     }
 
+    // Appends only at the expected position: an event re-sent after a crash (same position) is not
+    // repeated. Returns the new id, 0 when the position was taken, or -(length) when events are missing.
+    private const string AppendAtScript = """
+        local length = redis.call('LLEN', KEYS[1])
+        if length >= tonumber(ARGV[3]) then return 0 end
+        if length < tonumber(ARGV[3]) - 1 then return -length end
+        local id = redis.call('RPUSH', KEYS[1], ARGV[1])
+        redis.call('EXPIRE', KEYS[1], ARGV[2])
+        redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[1])
+        return id
+        """;
+
+    /// <summary>Appends an event already serialized (an agent task's); returns its id.</summary>
+    public async Task<long> AppendAsync(Guid jobId, byte[] json)
+    {
+        var id = await redis.GetDatabase().ScriptEvaluateAsync(AppendScript,
+            [ListKey(jobId), (RedisKey)Channel(jobId).ToString()],
+            [cipher.Seal(json, Context(jobId)), (long)Retention.TotalSeconds]);
+        return (long)id;
+    }
+
+    /// <summary>
+    /// Appends an event as number <paramref name="id"/> unless that position is already taken (the
+    /// event was appended before a crash and is being re-sent): true when it was appended now. When
+    /// events before it are missing (the list expired or Redis lost it), it is appended after what is there.
+    /// </summary>
+    public async Task<bool> AppendAtAsync(Guid jobId, long id, byte[] json)
+    {
+        var sealedEvent = cipher.Seal(json, Context(jobId));
+        var result = (long)await redis.GetDatabase().ScriptEvaluateAsync(AppendAtScript,
+            [ListKey(jobId), (RedisKey)Channel(jobId).ToString()],
+            [sealedEvent, (long)Retention.TotalSeconds, id]);
+        if (result < 0)
+        {
+            await AppendAsync(jobId, json);
+            return true;
+        }
+
+        return result > 0;
+    }
+
+    /// <summary>The number of events the job has (the id of its last one).</summary>
+    public async Task<long> CountAsync(Guid jobId) => await redis.GetDatabase().ListLengthAsync(ListKey(jobId));
+
     /// <summary>The events after <paramref name="afterId"/>, in order.</summary>
     public async Task<IReadOnlyList<SequencedJobEvent>> ReadAfterAsync(Guid jobId, long afterId)
     {

@@ -36,7 +36,7 @@ public sealed class RateLimitedJobTests(LocalInfrastructure infrastructure, ITes
         var second = await SubmitAsync(client);
 
         var waiting = await WaitForAsync([first, second], jobs => jobs.Any(job => job.CurrentStep?.StartsWith("waiting", StringComparison.Ordinal) == true),
-            TimeSpan.FromSeconds(30), worker);
+            TimeSpan.FromSeconds(90), worker); // a Worker process starting on a busy machine takes a while
         var deferred = waiting.Single(job => job.CurrentStep?.StartsWith("waiting", StringComparison.Ordinal) == true);
         var wait = deferred.Steps.EnumerateArray().Last(step => step.GetProperty("step").GetString() == "waiting");
         var until = wait.GetProperty("until").GetDateTimeOffset();
@@ -48,7 +48,7 @@ public sealed class RateLimitedJobTests(LocalInfrastructure infrastructure, ITes
         Assert.InRange(until, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddSeconds(61));
 
         // The window is a calendar minute: the job runs within a few seconds after it ends.
-        var done = await WaitForAsync([deferred.Id], jobs => jobs[0].Status == JobStatus.Completed, until - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(15), worker);
+        var done = await WaitForAsync([deferred.Id], jobs => jobs[0].Status == JobStatus.Completed, until - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30), worker);
         var finished = done[0];
         output.WriteLine($"completed {(finished.CompletedAt!.Value - until).TotalSeconds:F1} s after the window opened");
         Assert.True(finished.StartedAt <= finished.CompletedAt);

@@ -30,6 +30,8 @@ public static class HostileRequests
         new("POST", "/v1/conversations", SpeaksOpenAi: true),
         new("POST", "/v1/conversations/{conversation}/messages", SpeaksOpenAi: true),
         new("POST", "/v1/jobs", SpeaksOpenAi: false),
+        // An agent task's answer: the body is read (and refused) before the task is looked up.
+        new("POST", "/v1/jobs/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/input", SpeaksOpenAi: false),
         new("POST", "/v1/admin/keys", SpeaksOpenAi: false, Admin: true),
         new("PUT", "/v1/admin/keys/{key}", SpeaksOpenAi: false, Admin: true),
         new("PUT", "/v1/admin/tenants/hostile-tenant/limits", SpeaksOpenAi: false, Admin: true),
