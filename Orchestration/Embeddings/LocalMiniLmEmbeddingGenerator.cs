@@ -170,6 +170,9 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
                     IntraOpNumThreads = Environment.ProcessorCount,
                     InterOpNumThreads = 1,
                 };
+                // ONNX Runtime's pool threads spin after each run by default, waiting for the next: in a
+                // process that also serves requests (the Api), that spinning takes the CPU from them.
+                options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
                 return new Model(new InferenceSession(onnx, options), tokenizer);
             }
             finally
