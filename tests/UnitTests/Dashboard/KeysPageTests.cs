@@ -33,20 +33,25 @@ public sealed class KeysPageTests : IDisposable
 
     public void Dispose() => _context.Dispose();
 
-    [Fact]
+    [Fact(Timeout = 30_000)]
     public async Task Revoking_a_key_takes_a_confirmation_and_can_be_called_off()
     {
         _api.Keys = [Key(Bootstrap, admin: true, bootstrap: true), Key(Tenant, admin: false)];
         var page = RenderPage();
 
-        await page.Find("fluent-button.revoke").ClickAsync(new());
+        // The click's handler waits for the dialog's answer: it finishes only once the dialog closes.
+        var calledOff = page.Find("fluent-button.revoke").ClickAsync(new());
+        page.WaitForAssertion(() => Assert.Contains("Its clients stop working at once", page.Find("fluent-dialog").TextContent));
         Assert.Empty(_api.Revoked);
-        Assert.Contains("Its clients stop working at once", page.Find("fluent-dialog").TextContent);
         await page.Find("fluent-dialog fluent-button.cancel-revoke").ClickAsync(new());
-        Assert.Empty(page.FindAll("fluent-dialog"));
+        await calledOff;
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("fluent-dialog")));
+        Assert.Empty(_api.Revoked);
 
-        await page.Find("fluent-button.revoke").ClickAsync(new());
+        var confirmed = page.Find("fluent-button.revoke").ClickAsync(new());
+        page.WaitForAssertion(() => page.Find("fluent-dialog fluent-button.confirm-revoke"));
         await page.Find("fluent-dialog fluent-button.confirm-revoke").ClickAsync(new());
+        await confirmed;
 
         Assert.Equal([Tenant], _api.Revoked);
         page.WaitForAssertion(() => Assert.Contains("revoked", page.Find(".toast").TextContent));
@@ -66,15 +71,17 @@ public sealed class KeysPageTests : IDisposable
         Assert.Contains("rotate the admin-key parameter", twoAdmins.Markup);
     }
 
-    [Fact]
+    [Fact(Timeout = 30_000)]
     public async Task The_apis_reason_for_refusing_is_shown()
     {
         _api.Keys = [Key(Bootstrap, admin: true, bootstrap: true), Key(Tenant, admin: false)];
         _api.Refusal = "Key is the configured bootstrap key.";
         var page = RenderPage();
 
-        await page.Find("fluent-button.revoke").ClickAsync(new());
+        var revoking = page.Find("fluent-button.revoke").ClickAsync(new());
+        page.WaitForAssertion(() => page.Find("fluent-dialog fluent-button.confirm-revoke"));
         await page.Find("fluent-dialog fluent-button.confirm-revoke").ClickAsync(new());
+        await revoking;
 
         page.WaitForAssertion(() => Assert.Contains("revoke refused (409): Key is the configured bootstrap key.", page.Find(".toast.error").TextContent));
     }
