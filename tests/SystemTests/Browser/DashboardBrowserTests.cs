@@ -125,7 +125,7 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
         Assert.StartsWith("sk-llm-", created);
         await page.ClickAsync("fluent-dialog fluent-button.done");
         await page.FillAsync("[data-filter=keys]", "made in the browser");
-        await page.Locator("[data-grid=keys] fluent-button.revoke").ClickAsync();
+        await page.Locator("[data-grid=keys] tr", new() { HasText = "made in the browser" }).Locator("fluent-button.revoke").ClickAsync();
         await page.ClickAsync("fluent-dialog fluent-button.confirm-revoke");
         await Expect(page.Locator(".toast", new() { HasText = "revoked" })).ToBeVisibleAsync();
         using (var refused = await fixture.CreateApiClient(created).GetAsync("/v1/models"))
