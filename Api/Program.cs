@@ -2,6 +2,7 @@ using System.Text.Json;
 using AspireLlm.Api.Admin;
 using AspireLlm.Api.Agents;
 using AspireLlm.Api.ApiKeys;
+using AspireLlm.Api.Collections;
 using AspireLlm.Api.Errors;
 using AspireLlm.Api.Gateway;
 using AspireLlm.Api.Jobs;
@@ -19,8 +20,14 @@ builder.AddNpgsqlDataSource(ResourceNames.Database, configureDataSourceBuilder: 
 // The thread pool rather than the Redis client's own dedicated threads: on small machines those
 // threads' hand-offs cost more CPU than the Redis commands themselves (measured by bench/GatewayBench).
 builder.AddRedisClient(ResourceNames.Redis, configureOptions: options => options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
+if (builder.Configuration.GetConnectionString(ResourceNames.Vectors) is { Length: > 0 })
+{
+    builder.AddKeyedRedisClient(ResourceNames.Vectors, configureOptions: options => options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
+}
+
 builder.AddGateway(); // before AddOrchestration: it registers the real admission
 builder.AddOrchestration();
+builder.AddRetrieval();
 builder.AddApiKeys();
 builder.AddJobs();
 builder.AddOpenStreams();
@@ -52,6 +59,7 @@ app.MapOpenApi();
 app.MapModelsEndpoints();
 app.MapGatewayEndpoints();
 app.MapJobsEndpoints();
+app.MapCollectionsEndpoints();
 app.MapAgentsEndpoints();
 app.MapAdminEndpoints();
 app.MapWebhookSecretEndpoints();

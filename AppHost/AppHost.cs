@@ -8,6 +8,7 @@ var builder = DistributedApplication.CreateBuilder(args);
 var infrastructure = builder.AddInfrastructure();
 var redis = infrastructure.Redis;
 var database = infrastructure.Database;
+var vectors = infrastructure.Vectors;
 
 // Only the Api and the dashboard are reachable from outside a deployment (WithExternalHttpEndpoints:
 // public ingress on Azure Container Apps, the allow-public NetworkPolicy in deploy/kubernetes).
@@ -31,7 +32,9 @@ var migrations = builder.AddProject<Projects.Worker>(ResourceNames.Migrations, l
     .WithEnvironment("Conversations__EncryptionKey", conversationKey);
 
 var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
+    .WithRuntimeSettings()
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
+    .WithReference(vectors, ResourceNames.Vectors).WaitFor(vectors)
     .WithReference(database, ResourceNames.Database).WaitFor(database)
     .WaitForCompletion(migrations)
     .WithEnvironment("Admin__BootstrapKey", adminKey)
@@ -43,7 +46,9 @@ var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithReplicas(builder.GetReplicas(ResourceNames.Api));
 
 var worker = builder.AddProject<Projects.Worker>(ResourceNames.Worker)
+    .WithRuntimeSettings()
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
+    .WithReference(vectors, ResourceNames.Vectors).WaitFor(vectors)
     .WithReference(database, ResourceNames.Database).WaitFor(database)
     .WaitForCompletion(migrations)
     .WithEnvironment("Conversations__EncryptionKey", conversationKey)
@@ -62,6 +67,7 @@ if (builder.ExecutionContext.IsRunMode)
 }
 
 builder.AddProject<Projects.Dashboard_Web>(ResourceNames.Dashboard)
+    .WithRuntimeSettings()
     .WithReference(api).WaitFor(api)
     .WithEnvironment("Admin__ApiKey", adminKey)
     .WithHttpHealthCheck("/health")

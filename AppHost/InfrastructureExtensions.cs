@@ -4,9 +4,11 @@ using AspireLlm.ServiceDefaults;
 namespace AspireLlm.AppHost;
 
 /// <summary>The two stateful dependencies every service references by connection string.</summary>
+/// <summary>The stateful dependencies every service references by connection string (Vectors: the vector index, Redis 8 or Garnet).</summary>
 internal sealed record Infrastructure(
     IResourceBuilder<IResourceWithConnectionString> Redis,
-    IResourceBuilder<IResourceWithConnectionString> Database);
+    IResourceBuilder<IResourceWithConnectionString> Database,
+    IResourceBuilder<IResourceWithConnectionString> Vectors);
 
 internal static class InfrastructureExtensions
 {
@@ -44,7 +46,8 @@ internal static class InfrastructureExtensions
             .WithDataVolume()
             .AddDatabase(ResourceNames.Database);
 
-        return new Infrastructure(redis, database);
+        // Redis 8 (Aspire's image) serves vector sets itself.
+        return new Infrastructure(redis, database, redis);
     }
 
     private static Infrastructure AddLocalProcesses(IDistributedApplicationBuilder builder)
@@ -52,6 +55,6 @@ internal static class InfrastructureExtensions
         var runDirectory = LocalRunDirectory.Create();
         var redis = builder.AddLocalRedis(ResourceNames.Redis, runDirectory);
         var database = builder.AddLocalPostgres(ResourceNames.Postgres, ResourceNames.Database, runDirectory);
-        return new Infrastructure(redis, database);
+        return new Infrastructure(redis, database, builder.AddLocalVectors(ResourceNames.Vectors, redis, runDirectory));
     }
 }

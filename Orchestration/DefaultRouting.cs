@@ -8,23 +8,41 @@ namespace AspireLlm.Orchestration;
 /// served by its real provider when that provider's key is configured and by the simulator when
 /// not, so that F5 works with no secrets and adding a key is all it takes to go live.
 /// A simulator is never a silent fallback for a real provider: it would answer with made-up text.
+/// Embeddings without a key come from the local model, whose vectors carry meaning.
 /// </summary>
 internal sealed class DefaultRouting(IConfiguration configuration) : IPostConfigureOptions<OrchestrationOptions>
 {
     public const string OpenAiKeySetting = "Providers:OpenAI:ApiKey";
     public const string AnthropicKeySetting = "Providers:Anthropic:ApiKey";
 
+    /// <summary>The embedding alias served in-process by all-MiniLM-L6-v2, whatever keys are set.</summary>
+    public const string LocalEmbeddingAlias = "all-minilm-l6-v2";
+    public const string LocalEmbeddingDeployment = "local-all-minilm-l6-v2";
+
     public void PostConfigure(string? name, OrchestrationOptions options)
     {
         if (options.EmbeddingModels.Count == 0)
         {
-            var (embeddingName, deployment) = HasKey(OpenAiKeySetting)
-                ? ("openai-text-embedding-3-small", new DeploymentOptions { Provider = ProviderNames.OpenAI, Model = "text-embedding-3-small", ApiKeySecret = OpenAiKeySetting })
-                : ("sim-text-embedding", new DeploymentOptions { Provider = ProviderNames.Simulator, Model = "sim-text-embedding" });
-            deployment.InputPricePerMillion = 0.02m;
-            deployment.ContextWindow = 8_191;
-            deployment.MaxOutputTokens = 1;
-            options.Deployments.TryAdd(embeddingName, deployment);
+            // The local model always has its own alias, which never changes meaning (a collection indexed with
+            // it stays searchable whatever keys are added later); without a key it also serves the OpenAI name.
+            options.Deployments.TryAdd(LocalEmbeddingDeployment, new DeploymentOptions
+            {
+                Provider = ProviderNames.Local, Model = Embeddings.LocalMiniLmEmbeddingGenerator.ModelName,
+                ContextWindow = Embeddings.LocalMiniLmEmbeddingGenerator.MaxTokens, MaxOutputTokens = 1,
+            });
+            options.EmbeddingModels[LocalEmbeddingAlias] = new EmbeddingAliasOptions { Deployments = [LocalEmbeddingDeployment] };
+
+            var embeddingName = LocalEmbeddingDeployment;
+            if (HasKey(OpenAiKeySetting))
+            {
+                embeddingName = "openai-text-embedding-3-small";
+                options.Deployments.TryAdd(embeddingName, new DeploymentOptions
+                {
+                    Provider = ProviderNames.OpenAI, Model = "text-embedding-3-small", ApiKeySecret = OpenAiKeySetting,
+                    InputPricePerMillion = 0.02m, ContextWindow = 8_191, MaxOutputTokens = 1,
+                });
+            }
+
             options.EmbeddingModels["text-embedding-3-small"] = new EmbeddingAliasOptions { Deployments = [embeddingName] };
         }
 

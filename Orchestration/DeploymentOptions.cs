@@ -58,8 +58,11 @@ public static class ProviderNames
     public const string Anthropic = "anthropic";
     public const string OpenAICompatible = "openai-compatible";
 
+    /// <summary>Embeddings computed in-process (all-MiniLM-L6-v2 on ONNX Runtime); no chat, no key, no network.</summary>
+    public const string Local = "local";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
-        Simulator, OpenAI, AzureOpenAI, Anthropic, OpenAICompatible,
+        Simulator, OpenAI, AzureOpenAI, Anthropic, OpenAICompatible, Local,
     };
 }

@@ -53,4 +53,12 @@ public enum CachePolicy
     Always,
 
     Never,
+
+    /// <summary>
+    /// As <see cref="Always"/> for the exact cache, and also answers a question from the stored answer
+    /// to an equivalent earlier one (same tenant, alias, system prompt, tools, parameters and earlier
+    /// turns; the last user message similar enough by embedding and passing the guards of
+    /// <see cref="Caching.SemanticGuard"/>).
+    /// </summary>
+    Semantic,
 }

@@ -1,4 +1,7 @@
 using AspireLlm.Orchestration.Admission;
+using AspireLlm.Orchestration.Caching;
+using AspireLlm.Orchestration.Retrieval;
+using AspireLlm.Orchestration.Vectors;
 using AspireLlm.Orchestration.Encryption;
 using AspireLlm.Orchestration.Resilience;
 using AspireLlm.Orchestration.Routing;
@@ -48,22 +51,63 @@ public static class OrchestrationExtensions
 
         // First among the hosted services: what starts after it (Hangfire's servers, Kestrel) finds the tokenizers loaded.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, Tokens.TokenizerWarmUp>());
+        builder.Services.AddHostedService<Embeddings.LocalEmbeddingWarmUp>();
         builder.Services.TryAddSingleton<IModelAdmission>(NoModelAdmission.Instance);
         builder.Services.AddSingleton<OrchestrationTelemetry>();
         builder.Services.AddSingleton(services => new SharedBreakerBoard(
             services.GetService<IConnectionMultiplexer>(), services.GetRequiredService<OrchestrationTelemetry>(),
             services.GetRequiredService<ILogger<SharedBreakerBoard>>(), services.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService(services => services.GetRequiredService<SharedBreakerBoard>());
+        // The vector sets live on the "vectors" Redis when one is configured (Garnet beside a Redis 7, say), else on the main one.
+        builder.Services.TryAddSingleton(services =>
+            (services.GetKeyedService<IConnectionMultiplexer>(VectorSets.ConnectionName) ?? services.GetService<IConnectionMultiplexer>()) is { } vectors
+                ? new VectorSets(vectors) : null!);
+        builder.Services.AddOptions<SemanticCacheOptions>()
+            .Bind(builder.Configuration.GetSection(SemanticCacheOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(services => services.GetService<VectorSets>() is { } vectors
+            ? new SemanticCache(vectors, services.GetRequiredService<Embeddings.EmbeddingCatalog>(), services.GetRequiredService<ContentCipher>(),
+                services.GetRequiredService<IOptions<SemanticCacheOptions>>().Value, services.GetRequiredService<ILogger<SemanticCache>>())
+            : null!);
         builder.Services.AddSingleton(services => new ModelCatalog(
             services.GetRequiredService<IOptions<OrchestrationOptions>>(), services.GetRequiredService<IConfiguration>(),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<OrchestrationTelemetry>(),
             services.GetRequiredService<SharedBreakerBoard>(), services.GetRequiredService<IModelAdmission>(),
             services.GetService<ILoggerFactory>(), services.GetService<IConnectionMultiplexer>(), cipher: services.GetRequiredService<ContentCipher>(),
-            observer: services.GetService<Pipeline.IModelCallObserver>()));
+            semanticCache: services.GetService<SemanticCache>(), observer: services.GetService<Pipeline.IModelCallObserver>()));
         builder.Services.AddSingleton(services => new Embeddings.EmbeddingCatalog(
             services.GetRequiredService<IOptions<OrchestrationOptions>>(), services.GetRequiredService<IConfiguration>(),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<OrchestrationTelemetry>(),
             services.GetRequiredService<ILoggerFactory>()));
+        return builder;
+    }
+
+    /// <summary>
+    /// Collections, indexing and search (Postgres for documents, chunks and full text; the vector sets of
+    /// <see cref="AddOrchestration"/> for the vector index; Redis, when registered, for the embedding cache).
+    /// Used by the Api (search, grounding, uploads) and the Worker (indexing).
+    /// </summary>
+    public static IHostApplicationBuilder AddRetrieval(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RetrievalOptions>()
+            .Bind(builder.Configuration.GetSection(RetrievalOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(services => services.GetRequiredService<IOptions<RetrievalOptions>>().Value);
+        builder.Services.AddSingleton<CollectionStore>();
+        builder.Services.AddSingleton<LexicalHasher>();
+        builder.Services.AddSingleton(services => services.GetService<IConnectionMultiplexer>() is { } redis
+            ? new Embeddings.EmbeddingCache(redis, services.GetRequiredService<ContentCipher>()) : null!);
+        builder.Services.AddSingleton(services => new DocumentIndexer(
+            services.GetRequiredService<CollectionStore>(), services.GetRequiredService<Embeddings.EmbeddingCatalog>(),
+            services.GetRequiredService<LexicalHasher>(), services.GetService<VectorSets>(), services.GetService<Embeddings.EmbeddingCache>(),
+            services.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(services => new RetrievalSearch(
+            services.GetRequiredService<CollectionStore>(), services.GetRequiredService<Embeddings.EmbeddingCatalog>(),
+            services.GetRequiredService<LexicalHasher>(), services.GetService<VectorSets>(), services.GetRequiredService<RetrievalOptions>(),
+            services.GetService<IReranker>()));
+        builder.Services.AddSingleton<Grounding>();
         return builder;
     }
 }

@@ -80,6 +80,11 @@ internal sealed class OrchestrationOptionsValidator(IConfiguration? configuratio
             failures.Add($"{setting}:Model is required.");
         }
 
+        if (deployment.Provider == ProviderNames.Local && deployment.Model != Embeddings.LocalMiniLmEmbeddingGenerator.ModelName)
+        {
+            failures.Add($"{setting}:Model must be '{Embeddings.LocalMiniLmEmbeddingGenerator.ModelName}', the one local model this build ships.");
+        }
+
         if (NeedEndpoint.Contains(deployment.Provider) && deployment.Endpoint is null)
         {
             failures.Add($"{setting}:Endpoint is required for provider '{deployment.Provider}'.");
@@ -130,6 +135,10 @@ internal sealed class OrchestrationOptionsValidator(IConfiguration? configuratio
                 if (!options.Deployments.TryGetValue(deployment, out var found))
                 {
                     failures.Add($"{setting}:Groups:{i}:Deployments names '{deployment}', which is not under {OrchestrationOptions.SectionName}:Deployments.");
+                }
+                else if (found.Provider == ProviderNames.Local)
+                {
+                    failures.Add($"{setting}:Groups:{i}:Deployments names '{deployment}', a local embedding model, which serves no chat.");
                 }
                 else if (group.Strategy == RoutingStrategy.Weighted && found.Weight <= 0)
                 {

@@ -7,6 +7,9 @@ namespace AspireLlm.ServiceDefaults;
 public static class ResourceNames
 {
     public const string Redis = "cache";
+
+    /// <summary>The vector index (Redis 8 vector sets; Garnet locally). Falls back to <see cref="Redis"/> when not configured.</summary>
+    public const string Vectors = "vectors";
     public const string Postgres = "postgres";
     public const string Database = "llmdb";
     public const string Api = "api";

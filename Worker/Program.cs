@@ -21,8 +21,14 @@ builder.AddNpgsqlDataSource(ResourceNames.Database, configureDataSourceBuilder: 
 // The thread pool rather than the Redis client's own dedicated threads: on small machines those
 // threads' hand-offs cost more CPU than the Redis commands themselves (measured by bench/GatewayBench).
 builder.AddRedisClient(ResourceNames.Redis, configureOptions: options => options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
+if (builder.Configuration.GetConnectionString(ResourceNames.Vectors) is { Length: > 0 })
+{
+    builder.AddKeyedRedisClient(ResourceNames.Vectors, configureOptions: options => options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
+}
+
 builder.AddRedisAdmission(); // jobs are charged to their key's limits and budgets too
 builder.AddOrchestration();
+builder.AddRetrieval();
 builder.AddJobProcessing();
 builder.AddAgents();
 builder.AddWebhooks();

@@ -1,4 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using AspireLlm.Orchestration.Pipeline;
+using AspireLlm.Orchestration.Retrieval;
 using Microsoft.Extensions.AI;
 
 namespace AspireLlm.Api.Gateway;
@@ -10,7 +13,47 @@ namespace AspireLlm.Api.Gateway;
 /// </summary>
 public static class ChatCompletionWriter
 {
-    public static object Completion(ChatResponse response, string alias, string id, long created) => new
+    /// <summary>
+    /// The completion; a cached answer's usage says so (<c>cache_hit</c>: <c>exact</c> or <c>semantic</c>), and a
+    /// grounded one carries its <c>citations</c> and <c>retrieval</c> status.
+    /// </summary>
+    public static object Completion(ChatResponse response, string alias, string id, long created, GroundingResult? grounding = null)
+    {
+        var completion = PlainCompletion(response, alias, id, created);
+        var cache = response.AdditionalProperties?.GetValueOrDefault(ModelCallContext.ResponseCacheProperty) as string;
+        if (grounding is null && cache is null)
+        {
+            return completion;
+        }
+
+        var node = JsonSerializer.SerializeToNode(completion, ChatCompletionsEndpoint.Json)!.AsObject();
+        if (cache is not null && node["usage"] is JsonObject usage)
+        {
+            usage["cache_hit"] = cache == "semantic_hit" ? "semantic" : "exact";
+        }
+
+        foreach (var (name, value) in grounding?.ResponseFields() ?? new Dictionary<string, object?>())
+        {
+            node[name] = JsonSerializer.SerializeToNode(value, ChatCompletionsEndpoint.Json);
+        }
+
+        return node;
+    }
+
+    /// <summary>The last event of a grounded stream: no choices, its citations and retrieval status.</summary>
+    public static object CitationsChunk(string id, long created, string alias, GroundingResult grounding)
+    {
+        var node = JsonSerializer.SerializeToNode(new { id, @object = "chat.completion.chunk", created, model = alias, choices = Array.Empty<object>() },
+            ChatCompletionsEndpoint.Json)!.AsObject();
+        foreach (var (name, value) in grounding.ResponseFields())
+        {
+            node[name] = JsonSerializer.SerializeToNode(value, ChatCompletionsEndpoint.Json);
+        }
+
+        return node;
+    }
+
+    private static object PlainCompletion(ChatResponse response, string alias, string id, long created) => new
     {
         id,
         @object = "chat.completion",

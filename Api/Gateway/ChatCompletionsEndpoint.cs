@@ -7,6 +7,7 @@ using AspireLlm.Orchestration.Hashing;
 using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Routing;
 using AspireLlm.Orchestration.ChatRequests;
+using AspireLlm.Orchestration.Retrieval;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -87,7 +88,23 @@ public static class ChatCompletionsEndpoint
         var deadline = timeProvider.GetUtcNow().AddSeconds(options.SyncTimeoutSeconds);
         request.Options.WithCallContext(new ModelCallContext(key.TenantId, deadline, caller));
         var client = models.GetChatClient(request.Model);
-        var responder = new CompletionResponder(http, request, caller, timeProvider);
+        GroundingResult? grounding = null;
+        if (request.Retrieval is { } retrieval)
+        {
+            try
+            {
+                grounding = await http.RequestServices.GetRequiredService<Grounding>().GroundAsync(key.TenantId, retrieval, request.Messages, http.RequestAborted);
+                request = request with { Messages = grounding.Messages };
+            }
+            catch (CollectionNotFoundException notFound)
+            {
+                var error = new OpenAiError(StatusCodes.Status404NotFound, notFound.Message, "invalid_request_error", "retrieval.collection", "collection_not_found");
+                await error.WriteAsync(http);
+                return new CompletionResponder.Answer(error.Status, JsonSerializer.Serialize(error.Body(), Json));
+            }
+        }
+
+        var responder = new CompletionResponder(http, request, caller, timeProvider) { Grounding = grounding };
         if (!request.Stream)
         {
             return await responder.RespondAsync(client, http.RequestAborted);

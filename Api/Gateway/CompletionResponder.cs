@@ -12,6 +12,9 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
     private readonly string _id = "chatcmpl-" + Guid.NewGuid().ToString("N");
     private readonly long _created = timeProvider.GetUtcNow().ToUnixTimeSeconds();
 
+    /// <summary>What retrieval put in the prompt, for the answer's citations; null for an ungrounded request.</summary>
+    public Orchestration.Retrieval.GroundingResult? Grounding { get; init; }
+
     /// <summary>What was answered, for Idempotency-Key replays; null when nothing was (the client left).</summary>
     public sealed record Answer(int Status, string Body);
 
@@ -31,7 +34,7 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
             return await FailAsync(mapped.Error, mapped.RetryAfter);
         }
 
-        var body = JsonSerializer.Serialize(ChatCompletionWriter.Completion(response, request.Model, _id, _created), ChatCompletionsEndpoint.Json);
+        var body = JsonSerializer.Serialize(ChatCompletionWriter.Completion(response, request.Model, _id, _created, Grounding), ChatCompletionsEndpoint.Json);
         WriteRateLimitHeaders();
         http.Response.ContentType = "application/json";
         await http.Response.WriteAsync(body, cancellationToken);
@@ -106,9 +109,14 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
             await SendAsync(ChatCompletionWriter.UsageChunk(_id, _created, request.Model, usage), cancellationToken);
         }
 
+        if (Grounding is not null)
+        {
+            await SendAsync(ChatCompletionWriter.CitationsChunk(_id, _created, request.Model, Grounding), cancellationToken);
+        }
+
         await http.Response.WriteAsync("data: [DONE]\n\n", cancellationToken);
         await http.Response.Body.FlushAsync(cancellationToken);
-        return new Answer(StatusCodes.Status200OK, JsonSerializer.Serialize(ChatCompletionWriter.Completion(response, request.Model, _id, _created), ChatCompletionsEndpoint.Json));
+        return new Answer(StatusCodes.Status200OK, JsonSerializer.Serialize(ChatCompletionWriter.Completion(response, request.Model, _id, _created, Grounding), ChatCompletionsEndpoint.Json));
     }
 
     /// <summary>Plays back a stored answer, as a stream when it was first streamed.</summary>
@@ -164,9 +172,17 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
         await http.Response.Body.FlushAsync(cancellationToken);
     }
 
-    /// <summary>OpenAI's x-ratelimit-* headers, from the limits admission checked (none on a cache hit or without limits).</summary>
+    /// <summary>
+    /// OpenAI's x-ratelimit-* headers, from the limits admission checked (none on a cache hit or without
+    /// limits), and <c>x-cache-status</c>: what the caches did (HIT, SEMANTIC_HIT, MISS, BYPASS).
+    /// </summary>
     private void WriteRateLimitHeaders()
     {
+        if (!http.Response.HasStarted && Orchestration.Pipeline.ModelCallContext.Find(request.Options) is { } call)
+        {
+            http.Response.Headers["x-cache-status"] = call.CacheStatus;
+        }
+
         Write("requests", caller.Requests);
         Write("tokens", caller.Tokens);
 

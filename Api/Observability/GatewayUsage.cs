@@ -27,7 +27,7 @@ internal sealed partial class GatewayUsage(
             return;
         }
 
-        var cached = context.Cache is CacheOutcome.Hit or CacheOutcome.Stale && context.Deployment is null;
+        var cached = context.Cache is CacheOutcome.Hit or CacheOutcome.Stale or CacheOutcome.SemanticHit && context.Deployment is null;
         if (!cached && context.InputTokens == 0 && context.OutputTokens == 0 && context.Cost == 0)
         {
             return;

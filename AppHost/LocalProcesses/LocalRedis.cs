@@ -22,6 +22,25 @@ internal static class LocalRedisExtensions
         return builder.AddLocalServer(name, launch, port, connectionString, healthCheckKey);
     }
 
+    /// <summary>
+    /// The vector index's server: the local Redis itself when that is Garnet, otherwise a Garnet of its own
+    /// beside redis-server 7 (which has no vector sets).
+    /// </summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddLocalVectors(
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<LocalServerResource> redis, LocalRunDirectory run)
+    {
+        if (RedisLaunch.WouldRunGarnet(string.Equals(builder.Configuration[ServerSetting], "garnet", StringComparison.OrdinalIgnoreCase)))
+        {
+            return redis;
+        }
+
+        var port = LocalRunDirectory.FreePort();
+        var password = ProcessLaunch.NewPassword();
+        var connectionString = RedisLaunch.ConnectionString(port, password);
+        builder.Services.AddHealthChecks().AddRedis(connectionString, $"{name}-redis");
+        return builder.AddLocalServer(name, RedisLaunch.CreateVectorStore(run.Subdirectory(name), port, password, GarnetServerDll), port, connectionString, $"{name}-redis");
+    }
+
     /// <summary>Where the build put the Garnet server (see AppHost.csproj).</summary>
     private static string? GarnetServerDll =>
         typeof(LocalRedisExtensions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()

@@ -5,7 +5,8 @@ namespace AspireLlm.AppHost.LocalProcesses;
 /// (Microsoft Research's Redis-compatible server, which the AppHost downloads as a NuGet package at
 /// build time) so that a new machine needs no manual step. Garnet runs with
 /// <c>--lua-transaction-mode</c>: without it its Lua scripts are not atomic, and our rate limits and
-/// budgets rely on atomic scripts.
+/// budgets rely on atomic scripts. Garnet also serves vector sets (<c>--enable-vector-set-preview</c>),
+/// which Debian's redis-server 7 does not: <see cref="CreateVectorStore"/> starts it for the vector index.
 /// </summary>
 public static class RedisLaunch
 {
@@ -30,13 +31,25 @@ public static class RedisLaunch
                 $"Neither redis-server nor Garnet ({garnetServerDll}) was found: run 'dotnet restore' or install redis-server.");
         }
 
-        return new ProcessLaunch("dotnet",
+        return Garnet(dataDirectory, port, password, garnetServerDll);
+    }
+
+    /// <summary>A Redis-protocol server with vector sets (VADD/VSIM): Garnet, whatever else is installed.</summary>
+    public static ProcessLaunch CreateVectorStore(string dataDirectory, int port, string password, string? garnetServerDll) =>
+        garnetServerDll is not null && File.Exists(garnetServerDll)
+            ? Garnet(dataDirectory, port, password, garnetServerDll)
+            : throw new InvalidOperationException($"Garnet ({garnetServerDll}) was not found: run 'dotnet restore'.");
+
+    /// <summary>Whether <see cref="Create"/> would start Garnet (which then serves vector sets itself).</summary>
+    public static bool WouldRunGarnet(bool preferGarnet) => preferGarnet || ProcessLaunch.FindOnPath("redis-server") is null;
+
+    private static ProcessLaunch Garnet(string dataDirectory, int port, string password, string garnetServerDll) =>
+        new("dotnet",
         [
             "exec", garnetServerDll, "--bind", "127.0.0.1", "--port", port.ToString(),
-            "--auth", "Password", "--password", password, "--lua", "--lua-transaction-mode",
+            "--auth", "Password", "--password", password, "--lua", "--lua-transaction-mode", "--enable-vector-set-preview",
             "--checkpointdir", dataDirectory, "--logger-level", "Warning",
         ], dataDirectory);
-    }
 
     public static string ConnectionString(int port, string password) => $"127.0.0.1:{port},password={password}";
 }

@@ -11,7 +11,7 @@ namespace AspireLlm.Orchestration.Admission;
 /// and settles with what it really cost afterwards — also when it failed or was cancelled part
 /// way, since the tokens a provider produced are billed either way.
 /// </summary>
-public sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IModelAdmission admission, TokenCounter tokens)
+internal sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, IModelAdmission admission, TokenCounter tokens)
     : DelegatingChatClient(inner)
 {
     public override async Task<ChatResponse> GetResponseAsync(

@@ -41,24 +41,29 @@ public static class AgentsExtensions
 
 /// <summary>
 /// The agent a fresh install offers, so F5 has one to talk to: <c>assistant</c> on <c>gpt-4o-mini</c>,
-/// which may ask the user and fetch pages from example.com.
+/// which may ask the user and fetch pages from example.com. Not offered when the models configured
+/// have no such alias and nothing was said of the assistant: an agent nobody asked for must not stop
+/// a deployment with its own model aliases from starting.
 /// </summary>
-internal sealed class DefaultAgent : IPostConfigureOptions<AgentOptions>
+internal sealed class DefaultAgent(IOptions<OrchestrationOptions> orchestration) : IPostConfigureOptions<AgentOptions>
 {
     public const string Name = "assistant";
+    public const string DefaultModel = "gpt-4o-mini";
 
     public void PostConfigure(string? name, AgentOptions options)
     {
-        if (options.Definitions.Count > 0 && !options.Definitions.ContainsKey(Name))
+        var configured = options.Definitions.ContainsKey(Name);
+        if ((options.Definitions.Count > 0 && !configured) ||
+            (!configured && !orchestration.Value.Models.ContainsKey(DefaultModel)))
         {
             return;
         }
 
         // Settings given for the assistant (its hosts, say, or an MCP server's tools) refine the default.
-        var assistant = options.Definitions.TryGetValue(Name, out var configured) ? configured : new AgentDefinition();
+        var assistant = options.Definitions.TryGetValue(Name, out var given) ? given : new AgentDefinition();
         if (string.IsNullOrWhiteSpace(assistant.Model))
         {
-            assistant.Model = "gpt-4o-mini";
+            assistant.Model = DefaultModel;
         }
 
         if (string.IsNullOrWhiteSpace(assistant.Instructions))

@@ -15,11 +15,11 @@ namespace AspireLlm.Orchestration.Caching;
 /// errors, refusals or output cut at the token limit), and a cached answer to a streaming request
 /// is replayed as a stream. Store trouble never fails a call: the cache is skipped instead.
 /// </summary>
-public sealed class ExactCacheChatClient(
+internal sealed class ExactCacheChatClient(
     IChatClient inner, AliasRoute route, IAnswerCacheStore? store, CacheOptions options,
     OrchestrationTelemetry telemetry, TimeProvider timeProvider) : DelegatingChatClient(inner)
 {
-    public const string CacheProperty = "aspirellm.cache";
+    public const string CacheProperty = ModelCallContext.ResponseCacheProperty;
 
     private static readonly JsonTypeInfo<ChatResponse> ResponseJson =
         (JsonTypeInfo<ChatResponse>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ChatResponse));
@@ -131,7 +131,7 @@ public sealed class ExactCacheChatClient(
 
     private bool IsEligible(ChatOptions options) => store is not null && route.Options.Cache switch
     {
-        CachePolicy.Always => true,
+        CachePolicy.Always or CachePolicy.Semantic => true,
         CachePolicy.Deterministic => options.Temperature == 0 || options.Seed is not null,
         _ => false,
     };

@@ -18,7 +18,11 @@ public static partial class ChatCompletionParser
         "model", "messages", "temperature", "top_p", "n", "stream", "stream_options", "stop", "max_tokens",
         "max_completion_tokens", "presence_penalty", "frequency_penalty", "seed", "user", "tools", "tool_choice",
         "response_format", "logit_bias", "parallel_tool_calls", "logprobs", "metadata", "store",
+        // Ours, not OpenAI's: grounding in a collection (see RetrievalRequest).
+        "retrieval",
     ];
+
+    private static readonly HashSet<string> KnownRetrieval = ["collection", "top_k", "mode"];
 
     /// <summary>Parses <paramref name="body"/>; parameter names in errors are prefixed with <paramref name="path"/> (e.g. <c>input</c>).</summary>
     public static (ChatCompletionRequest? Request, ChatRequestError? Error) Parse(JsonElement body, string? path = null)
@@ -96,7 +100,39 @@ public static partial class ChatCompletionParser
         }
 
         var user = at.OptionalString(body, "user", maxLength: 256);
-        return new ChatCompletionRequest(model, Messages(body, at), options, stream, includeUsage, user);
+        return new ChatCompletionRequest(model, Messages(body, at), options, stream, includeUsage, user, Retrieval(body, at));
+    }
+
+    private static RetrievalRequest? Retrieval(JsonElement body, Reader at)
+    {
+        if (!body.TryGetProperty("retrieval", out var retrieval) || retrieval.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (retrieval.ValueKind != JsonValueKind.Object)
+        {
+            throw at.Bad("'retrieval' must be an object with 'collection' and optionally 'top_k' and 'mode'.", "retrieval");
+        }
+
+        foreach (var property in retrieval.EnumerateObject())
+        {
+            if (!KnownRetrieval.Contains(property.Name))
+            {
+                throw at.Bad($"Unrecognized argument supplied: retrieval.{property.Name}", $"retrieval.{property.Name}", "unknown_parameter");
+            }
+        }
+
+        var collection = at.RequiredString(retrieval, "collection", "retrieval.collection", maxLength: 64);
+        var topK = retrieval.TryGetProperty("top_k", out var k) && k.ValueKind != JsonValueKind.Null
+            ? k.ValueKind == JsonValueKind.Number && k.TryGetInt32(out var value) && value is >= 1 and <= 20
+                ? value
+                : throw at.Bad("'retrieval.top_k' must be an integer from 1 to 20.", "retrieval.top_k", "invalid_value")
+            : 5;
+        var mode = at.OptionalString(retrieval, "mode", "retrieval.mode", maxLength: 16) ?? "hybrid";
+        return mode is "hybrid" or "vector" or "lexical"
+            ? new RetrievalRequest(collection, topK, mode)
+            : throw at.Bad("'retrieval.mode' must be 'hybrid', 'vector' or 'lexical'.", "retrieval.mode", "invalid_value");
     }
 
     private static List<string>? Stop(JsonElement body, Reader at)

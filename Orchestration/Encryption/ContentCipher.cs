@@ -77,6 +77,25 @@ public sealed class ContentCipher
     public string OpenString(ReadOnlySpan<byte> sealedValue, ReadOnlySpan<byte> associatedData) =>
         Encoding.UTF8.GetString(Open(sealedValue, associatedData));
 
+    /// <summary>
+    /// A key for keyed hashes of content (searchable, not reversible: full-text lexemes, content hashes),
+    /// derived from key <paramref name="keyId"/> (the active key by default) for <paramref name="purpose"/>.
+    /// Returns the id too: hashes made with it are compared only with hashes made with the same key.
+    /// </summary>
+    public (string KeyId, byte[] Key) DeriveHashKey(string purpose, string? keyId = null)
+    {
+        var id = Encoding.ASCII.GetBytes(keyId ?? ActiveKeyId);
+        foreach (var (candidate, key) in _keys)
+        {
+            if (candidate.AsSpan().SequenceEqual(id))
+            {
+                return (keyId ?? ActiveKeyId, HKDF.Expand(HashAlgorithmName.SHA256, key, 32, Encoding.UTF8.GetBytes("aspirellm hash v1 " + purpose)));
+            }
+        }
+
+        throw new CryptographicException($"Key '{keyId}' is not in {EncryptionOptions.SectionName}:Keys.");
+    }
+
     /// <summary>Whether the value has this format's header (it may still fail to open).</summary>
     public static bool IsSealed(ReadOnlySpan<byte> value) =>
         value.Length >= 3 + NonceSize + TagSize && value[0] == Version && value[1] is > 0 and <= 32 && value.Length >= 2 + value[1] + NonceSize + TagSize;

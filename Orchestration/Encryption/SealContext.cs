@@ -15,6 +15,10 @@ public static class SealContext
     public const string WebhookPayload = "webhook_deliveries.payload";
     public const string WebhookSecret = "api_keys.webhook_secret";
     public const string ConversationMessage = "conversation_messages.content";
+    public const string DocumentTitle = "collection_documents.title";
+    public const string DocumentContent = "collection_documents.content";
+    public const string ChunkText = "collection_chunks.text";
+    public const string ChunkEmbedding = "collection_chunks.embedding";
     public const string AgentState = "agent_tasks.state";
     public const string AgentAnswer = "agent_tasks.answer";
 

@@ -6,6 +6,8 @@ public static class JobKinds
     public const string ChatCompletion = "chat.completion";
     public const string Batch = "batch";
 
+    /// <summary>Indexing a collection's document, or rebuilding its vector index; created by the collections endpoints only.</summary>
+    public const string Index = "index";
     /// <summary>An interactive, tool-using agent task (the WebSocket's tasks are jobs of this kind).</summary>
     public const string Agent = "agent";
 
@@ -13,6 +15,7 @@ public static class JobKinds
     {
         [ChatCompletion] = "chat",
         [Batch] = "batch",
+        [Index] = "index",
         [Agent] = "agent",
     };
 

@@ -13,6 +13,7 @@ public static class JobQueue
         {
             JobKinds.ChatCompletion => client.Create<IChatCompletionJob>(job => job.RunAsync(jobId, dispatchId, CancellationToken.None), state),
             JobKinds.Batch => client.Create<IBatchJob>(job => job.RunAsync(jobId, dispatchId, CancellationToken.None), state),
+            JobKinds.Index => client.Create<IIndexJob>(job => job.RunAsync(jobId, dispatchId, CancellationToken.None), state),
             JobKinds.Agent => client.Create<IAgentJob>(job => job.RunAsync(jobId, dispatchId, CancellationToken.None), state),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown job kind."),
         };

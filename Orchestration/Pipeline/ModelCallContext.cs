@@ -12,6 +12,9 @@ public sealed class ModelCallContext
 {
     public const string PropertyKey = "aspirellm.call";
 
+    /// <summary>In a response's <see cref="ChatResponse.AdditionalProperties"/>: <c>hit</c>, <c>stale</c> or <c>semantic_hit</c> when a cache answered.</summary>
+    public const string ResponseCacheProperty = "aspirellm.cache";
+
     private readonly Lock _gate = new();
     private readonly List<string> _fallbacks = [];
 
@@ -48,6 +51,19 @@ public sealed class ModelCallContext
     public string? Deployment { get; internal set; }
 
     public CacheOutcome Cache { get; internal set; } = CacheOutcome.Bypassed;
+
+    /// <summary>
+    /// What the caches did, as the <c>x-cache-status</c> header says it: <c>HIT</c> (the exact cache,
+    /// an expired entry served by <see cref="ModelAliasOptions.FallbackToCache"/> included),
+    /// <c>SEMANTIC_HIT</c>, <c>MISS</c>, or <c>BYPASS</c> (the request was not eligible).
+    /// </summary>
+    public string CacheStatus => Cache switch
+    {
+        CacheOutcome.Hit or CacheOutcome.Stale => "HIT",
+        CacheOutcome.SemanticHit => "SEMANTIC_HIT",
+        CacheOutcome.Miss => "MISS",
+        _ => "BYPASS",
+    };
 
     /// <summary>"deployment: reason" for every deployment that was skipped or failed before the answer.</summary>
     public IReadOnlyList<string> Fallbacks
@@ -131,6 +147,9 @@ public enum CacheOutcome
 
     /// <summary>Every deployment failed and an expired entry answered instead.</summary>
     Stale,
+
+    /// <summary>The semantic cache answered with the stored answer to an equivalent question.</summary>
+    SemanticHit,
 }
 
 public static class ModelCallOptionsExtensions

@@ -19,12 +19,14 @@ internal sealed class ProviderClientFactory(IConfiguration configuration, Simula
     {
         ProviderNames.Simulator => new SimulatorChatClient(simulator, timeProvider, deployment.Model, deployment.Faults ?? simulator.Faults),
         ProviderNames.Anthropic => Anthropic(deployment, ApiKeyOf(name, deployment)),
+        ProviderNames.Local => throw new InvalidOperationException($"Deployment '{name}' is a local embedding model, which serves no chat."),
         _ => OpenAi(name, deployment).GetChatClient(deployment.Model).AsIChatClient(),
     };
 
     public IEmbeddingGenerator<string, Embedding<float>> CreateEmbeddings(string name, DeploymentOptions deployment) => deployment.Provider switch
     {
         ProviderNames.Simulator => new Embeddings.SimulatorEmbeddingGenerator(deployment.Model),
+        ProviderNames.Local => new Embeddings.LocalMiniLmEmbeddingGenerator(deployment.Model),
         ProviderNames.Anthropic => throw new InvalidOperationException($"Deployment '{name}' is Anthropic's, which serves no embeddings."),
         _ => OpenAi(name, deployment).GetEmbeddingClient(deployment.Model).AsIEmbeddingGenerator(),
     };

@@ -9,7 +9,7 @@ namespace AspireLlm.Orchestration.Redaction;
 /// of tool calls the conversation already made, and tool results (string values inside JSON too).
 /// The caller's messages are not changed; copies are sent, and only of messages that need it.
 /// </summary>
-public sealed class RedactingChatClient(IChatClient inner) : DelegatingChatClient(inner)
+internal sealed class RedactingChatClient(IChatClient inner) : DelegatingChatClient(inner)
 {
     public override async Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace AspireLlm.Orchestration.Routing;
 
-public sealed partial class FallbackChatClient
+internal sealed partial class FallbackChatClient
 {
     /// <summary>One call's walk down the fallback chain: its deadline, prompt counts and skip reasons.</summary>
     private sealed class CallScope : IDisposable

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace AspireLlm.Orchestration.Routing;
 
-public sealed partial class FallbackChatClient
+internal sealed partial class FallbackChatClient
 {
     /// <summary>What a stream has used so far, so that a stream cut short is still charged.</summary>
     private sealed class StreamUsage(int promptTokens)

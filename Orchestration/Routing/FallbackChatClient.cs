@@ -17,7 +17,7 @@ namespace AspireLlm.Orchestration.Routing;
 /// raises <see cref="StreamInterruptedException"/>. The answer carries the deployment and the cost,
 /// which is also added to the call's <see cref="ModelCallContext"/>, partial usage included.
 /// </summary>
-public sealed partial class FallbackChatClient(
+internal sealed partial class FallbackChatClient(
     AliasRoute route, TokenCounter tokens, ResilienceOptions resilience, OrchestrationTelemetry telemetry, ILogger logger, TimeProvider timeProvider)
     : IChatClient
 {

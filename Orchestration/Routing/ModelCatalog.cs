@@ -1,6 +1,7 @@
 using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Caching;
 using AspireLlm.Orchestration.Encryption;
+using AspireLlm.Orchestration.Pipeline;
 using AspireLlm.Orchestration.Providers;
 using AspireLlm.Orchestration.Redaction;
 using AspireLlm.Orchestration.Resilience;
@@ -19,7 +20,8 @@ namespace AspireLlm.Orchestration.Routing;
 /// <summary>
 /// Resolves a model alias to its pipeline. Every model call in the Api and the Worker goes through
 /// here, so this is the one place the pipeline is put together, outermost first:
-/// exact cache → admission → structured-output check → prompt redaction (when the alias asks) →
+/// exact cache → semantic cache (when the alias asks) → admission → structured-output check → prompt
+/// redaction (when the alias asks) →
 /// fallback across deployments → per deployment: circuit breaker, retries, attempt timeout,
 /// GenAI telemetry → the provider's client.
 /// </summary>
@@ -31,7 +33,7 @@ public sealed class ModelCatalog
         IOptions<OrchestrationOptions> options, IConfiguration configuration, TimeProvider timeProvider,
         OrchestrationTelemetry telemetry, SharedBreakerBoard breakers, IModelAdmission admission,
         ILoggerFactory? loggerFactory = null, IConnectionMultiplexer? redis = null, IAnswerCacheStore? cacheStore = null,
-        ContentCipher? cipher = null, Pipeline.IModelCallObserver? observer = null)
+        ContentCipher? cipher = null, SemanticCache? semanticCache = null, Pipeline.IModelCallObserver? observer = null)
     {
         var settings = options.Value;
         loggerFactory ??= NullLoggerFactory.Instance;
@@ -62,25 +64,14 @@ public sealed class ModelCatalog
             {
                 var route = new AliasRoute(pair.Key, pair.Value,
                     [.. pair.Value.Groups.Select(group => new DeploymentGroup(group.Strategy, [.. group.Deployments.Select(name => deployments[name])]))]);
-                var builder = new ChatClientBuilder(new FallbackChatClient(route, tokens, settings.Resilience, telemetry, logger, timeProvider));
-                if (observer is not null)
-                {
-                    // Outermost: it sees every call as the caller does, cache hits and refusals included.
-                    builder.Use(inner => new Pipeline.ObservedChatClient(inner, pair.Key, observer));
-                }
-
-                builder.Use(inner => new ExactCacheChatClient(inner, route, cacheStore, settings.Cache, telemetry, timeProvider));
-                if (admission is not NoModelAdmission)
-                {
-                    builder.Use(inner => new AdmissionChatClient(inner, route, admission, tokens));
-                }
-
-                builder.Use(inner => new StructuredOutputChatClient(inner));
-                if (pair.Value.RedactPrompts)
-                {
-                    builder.Use(inner => new RedactingChatClient(inner));
-                }
-
+                // Outermost first; each stage is internal and added by its Use... extension.
+                var builder = new ChatClientBuilder(new FallbackChatClient(route, tokens, settings.Resilience, telemetry, logger, timeProvider))
+                    .UseObservation(pair.Key, observer)
+                    .UseExactCache(route, cacheStore, settings.Cache, telemetry, timeProvider)
+                    .UseSemanticCache(route, semanticCache, telemetry)
+                    .UseAdmission(route, admission, tokens)
+                    .UseStructuredOutput()
+                    .UseRedaction(pair.Value.RedactPrompts);
                 return (route, builder.Build());
             },
             StringComparer.Ordinal);

@@ -12,7 +12,7 @@ namespace AspireLlm.Orchestration.StructuredOutput;
 /// an error. A streamed answer has already reached the caller, so a failure ends the stream with
 /// an error instead of a retry. Schemas are checked with JsonSchema.Net.
 /// </summary>
-public sealed class StructuredOutputChatClient(IChatClient inner) : DelegatingChatClient(inner)
+internal sealed class StructuredOutputChatClient(IChatClient inner) : DelegatingChatClient(inner)
 {
     public override Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>

@@ -99,6 +99,7 @@ public sealed class OrchestrationTelemetry : IDisposable
         Pipeline.CacheOutcome.Hit => "hit",
         Pipeline.CacheOutcome.Miss => "miss",
         Pipeline.CacheOutcome.Stale => "stale",
+        Pipeline.CacheOutcome.SemanticHit => "semantic_hit",
         _ => "bypass",
     };
 

@@ -38,11 +38,16 @@ public sealed class TokenCounter
             : TokenEncoding.O200k;
     }
 
-    /// <summary>Loads both encodings now, so that no model call pays for it (a few hundred ms each, CPU-bound).</summary>
-    public void WarmUp()
+    /// <summary>
+    /// Loads the given encodings now, so that no model call pays for it (a few hundred ms each,
+    /// CPU-bound). Only those a configured deployment uses: each holds tens of MiB for good.
+    /// </summary>
+    public void WarmUp(IEnumerable<TokenEncoding> encodings)
     {
-        _ = _o200k.Value.CountTokens("warm up");
-        _ = _cl100k.Value.CountTokens("warm up");
+        foreach (var encoding in encodings.Distinct())
+        {
+            _ = Tokenizer(encoding).CountTokens("warm up");
+        }
     }
 
     public int CountText(string? text, TokenEncoding encoding) =>

@@ -17,7 +17,7 @@ namespace AspireLlm.Worker.Jobs;
 /// </summary>
 internal sealed class BatchJob(
     JobExecution execution, JobReporter reporter, JobStore store, ModelCatalog models, AdmissionSubjects subjects, IOptions<WorkerOptions> options,
-    TimeProvider timeProvider) : IBatchJob
+    TimeProvider timeProvider, Orchestration.Retrieval.Grounding grounding) : IBatchJob
 {
     public Task RunAsync(Guid jobId, Guid dispatchId, CancellationToken cancellationToken) =>
         execution.RunAsync(jobId, dispatchId, TimeSpan.FromSeconds(options.Value.BatchTimeoutSeconds), RunBodyAsync, cancellationToken);
@@ -86,9 +86,10 @@ internal sealed class BatchJob(
         try
         {
             subject.EnsureAllows(request.Model);
+            var grounded = await ChatCompletionJob.GroundAsync(grounding, subject.TenantId, request, cancellationToken);
             var response = await models.GetChatClient(request.Model)
-                .GetResponseAsync(request.Messages, request.Options.WithCallContext(call), cancellationToken);
-            var completion = ChatCompletionResult.From(response, request.Model, timeProvider.GetUtcNow(), call);
+                .GetResponseAsync(grounded?.Messages ?? request.Messages, request.Options.WithCallContext(call), cancellationToken);
+            var completion = ChatCompletionResult.From(response, request.Model, timeProvider.GetUtcNow(), call, grounded);
             return new JobItem(
                 index, JobStatus.Completed, completion.Result, null, completion.Charge.InputTokens, completion.Charge.OutputTokens, completion.Charge.Cost);
         }

@@ -1,6 +1,8 @@
 using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Pipeline;
+using AspireLlm.Orchestration.ChatRequests;
+using AspireLlm.Orchestration.Retrieval;
 using AspireLlm.Orchestration.Routing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
@@ -13,7 +15,7 @@ namespace AspireLlm.Worker.Jobs;
 /// </summary>
 internal sealed class ChatCompletionJob(
     JobExecution execution, JobReporter reporter, ModelCatalog models, AdmissionSubjects subjects, IOptions<WorkerOptions> options,
-    TimeProvider timeProvider) : IChatCompletionJob
+    TimeProvider timeProvider, Grounding grounding) : IChatCompletionJob
 {
     public Task RunAsync(Guid jobId, Guid dispatchId, CancellationToken cancellationToken) =>
         execution.RunAsync(jobId, dispatchId, TimeSpan.FromSeconds(options.Value.ChatTimeoutSeconds), RunBodyAsync, cancellationToken);
@@ -26,6 +28,8 @@ internal sealed class ChatCompletionJob(
         var subject = await subjects.ForKeyAsync(context.Job.ApiKeyId, context.Job.TenantId, context.CancellationToken);
         subject.EnsureAllows(alias);
         var call = new ModelCallContext(context.Job.TenantId, principal: subject);
+        var grounded = await GroundAsync(grounding, context.Job.TenantId, request, context.CancellationToken);
+        request = request with { Messages = grounded?.Messages ?? request.Messages };
 
         var updates = new List<ChatResponseUpdate>();
         var tokens = new TokenCoalescer(timeProvider);
@@ -53,7 +57,20 @@ internal sealed class ChatCompletionJob(
             await reporter.TokenAsync(context.Job.Id, rest);
         }
 
-        var completion = ChatCompletionResult.From(updates.ToChatResponse(), alias, timeProvider.GetUtcNow(), call);
+        var completion = ChatCompletionResult.From(updates.ToChatResponse(), alias, timeProvider.GetUtcNow(), call, grounded);
         return new JobOutcome(completion.Result, completion.Usage, completion.Charge);
+    }
+
+    /// <summary>A request's <c>retrieval</c>, as the gateway does it; a collection that is not the tenant's fails the job as invalid.</summary>
+    internal static async Task<GroundingResult?> GroundAsync(Grounding grounding, string tenantId, ChatCompletionRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return request.Retrieval is { } retrieval ? await grounding.GroundAsync(tenantId, retrieval, request.Messages, cancellationToken) : null;
+        }
+        catch (CollectionNotFoundException notFound)
+        {
+            throw new InvalidJobInputException(notFound.Message);
+        }
     }
 }

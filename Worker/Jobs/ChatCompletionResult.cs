@@ -15,7 +15,8 @@ internal sealed record ChatCompletionResult(JsonElement Result, JsonElement Usag
     public static UsageEntry ChargeOf(ModelCallContext call, string alias) =>
         new(alias, call.Deployment ?? alias, (int)call.InputTokens, (int)call.OutputTokens, call.Cost);
 
-    public static ChatCompletionResult From(ChatResponse response, string alias, DateTimeOffset now, ModelCallContext call)
+    public static ChatCompletionResult From(
+        ChatResponse response, string alias, DateTimeOffset now, ModelCallContext call, Orchestration.Retrieval.GroundingResult? grounding = null)
     {
         var inputTokens = (int)(response.Usage?.InputTokenCount ?? 0);
         var outputTokens = (int)(response.Usage?.OutputTokenCount ?? 0);
@@ -43,8 +44,19 @@ internal sealed record ChatCompletionResult(JsonElement Result, JsonElement Usag
             usage,
         };
 
+        var json = JsonSerializer.SerializeToNode(result)!.AsObject();
+        if (response.AdditionalProperties?.GetValueOrDefault(ModelCallContext.ResponseCacheProperty) is string cache)
+        {
+            // A cached answer is marked as the gateway marks it, and charged nothing.
+            json["usage"]!["cache_hit"] = cache == "semantic_hit" ? "semantic" : "exact";
+        }
+        foreach (var (name, value) in grounding?.ResponseFields() ?? new Dictionary<string, object?>())
+        {
+            json[name] = JsonSerializer.SerializeToNode(value);
+        }
+
         return new ChatCompletionResult(
-            JsonSerializer.SerializeToElement(result),
+            JsonSerializer.SerializeToElement(json),
             JsonSerializer.SerializeToElement(usage),
             ChargeOf(call, alias));
     }

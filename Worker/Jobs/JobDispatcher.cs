@@ -83,6 +83,7 @@ internal sealed partial class JobDispatcher(
         var released =
             await store.ReleaseStaleAsync(JobKinds.ChatCompletion, pendingBefore, now - TimeSpan.FromSeconds(settings.ChatTimeoutSeconds) - margin, now, cancellationToken)
             + await store.ReleaseStaleAsync(JobKinds.Batch, pendingBefore, now - TimeSpan.FromSeconds(settings.BatchTimeoutSeconds) - margin, now, cancellationToken)
+            + await store.ReleaseStaleAsync(JobKinds.Index, pendingBefore, now - TimeSpan.FromSeconds(settings.IndexTimeoutSeconds) - margin, now, cancellationToken)
             // An agent's row moves at every step; only one long model or tool call can keep it still, for at most a turn.
             + await store.ReleaseStaleAsync(JobKinds.Agent, pendingBefore, now - TimeSpan.FromSeconds(LongestAgentTurn) - margin, now, cancellationToken);
         if (released > 0)

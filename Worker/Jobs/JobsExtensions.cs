@@ -29,6 +29,7 @@ internal static class JobsExtensions
         builder.Services.AddSingleton<JobExecution>();
         builder.Services.AddTransient<IChatCompletionJob, ChatCompletionJob>();
         builder.Services.AddTransient<IBatchJob, BatchJob>();
+        builder.Services.AddTransient<IIndexJob, IndexJob>();
         builder.Services.AddHostedService<JobDispatcher>();
         builder.Services.AddHostedService<CancellationListener>();
 
@@ -52,7 +53,7 @@ internal static class JobsExtensions
         foreach (var (kind, workers) in new[]
                  {
                      (JobKinds.ChatCompletion, options.ChatWorkerCount), (JobKinds.Batch, options.BatchWorkerCount),
-                     (JobKinds.Agent, options.AgentWorkerCount),
+                     (JobKinds.Index, options.IndexWorkerCount), (JobKinds.Agent, options.AgentWorkerCount),
                  })
         {
             var queue = JobKinds.Queues[kind];

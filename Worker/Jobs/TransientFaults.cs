@@ -18,7 +18,8 @@ internal static class TransientFaults
     {
         // A spent budget does not come back within a job's retries; a per-minute limit does.
         ModelAdmissionException { Refusal: AdmissionRefusal.BudgetExhausted or AdmissionRefusal.TooLarge or AdmissionRefusal.NotAllowed or AdmissionRefusal.KeyRevoked } => false,
-        ModelAdmissionException or ModelUnavailableException or StreamInterruptedException or Orchestration.Tokens.ServerBusyException => true,
+        ModelAdmissionException or ModelUnavailableException or StreamInterruptedException or Orchestration.Tokens.ServerBusyException
+            or Orchestration.Retrieval.VectorIndexUnavailableException or Npgsql.NpgsqlException { IsTransient: true } => true,
         PromptTooLargeException or StructuredOutputException or InvalidJobInputException => false,
         Agents.AgentTaskException or Orchestration.Agents.AgentCheckpointConflictException => false,
         _ => FailureClassifier.IsTransient(FailureClassifier.Classify(exception)),
@@ -50,6 +51,7 @@ internal static class TransientFaults
             PromptTooLargeException => ("context_length_exceeded", exception.Message),
             StructuredOutputException => ("invalid_structured_output", exception.Message),
             InvalidJobInputException => ("invalid_request", exception.Message),
+            Orchestration.Retrieval.VectorIndexUnavailableException => ("vector_index_unavailable", exception.Message),
             Agents.AgentTaskException agent => (agent.Code, agent.Message),
             // Already redacted by the provider handler: providers echo prompts in their errors.
             ProviderHttpException http => ("provider_error", http.Message),

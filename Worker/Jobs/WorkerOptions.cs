@@ -23,6 +23,14 @@ public sealed class WorkerOptions
     [Range(1, 86_400)]
     public int BatchTimeoutSeconds { get; set; } = 1800;
 
+    /// <summary>Concurrent index jobs per Worker process (embedding is CPU-bound with the local model).</summary>
+    [Range(1, 64)]
+    public int IndexWorkerCount { get; set; } = 2;
+
+    /// <summary>Deadline of one index run (one document, or a collection's rebuild).</summary>
+    [Range(1, 86_400)]
+    public int IndexTimeoutSeconds { get; set; } = 1800;
+
     /// <summary>Agent tasks one Worker process runs at once (a task waiting for a person holds none).</summary>
     [Range(1, 500)]
     public int AgentWorkerCount { get; set; } = 20;

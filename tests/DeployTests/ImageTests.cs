@@ -88,6 +88,7 @@ public sealed class ImageTests(ImageArchives archives, ITestOutputHelper output)
         Assert.Contains("ASPNETCORE_HTTP_PORTS=8080", env);
         Assert.Contains("DOTNET_gcServer=1", env);
         Assert.Contains("DOTNET_GCDynamicAdaptationMode=1", env);
+        Assert.Contains("DOTNET_TC_CallCountingDelayMs=0", env);
 
         var labels = config.GetProperty("Labels");
         Assert.Equal(ImageArchives.RepositoryUrl, labels.GetProperty("org.opencontainers.image.source").GetString());
@@ -100,7 +101,10 @@ public sealed class ImageTests(ImageArchives archives, ITestOutputHelper output)
         Assert.Contains($"app/AspireLlm.{project}.dll", app.Files);
         Assert.DoesNotContain(app.Files, file => file.Contains("/sdk/", StringComparison.Ordinal) || file.EndsWith(".cs", StringComparison.Ordinal)
             || file.EndsWith(".csproj", StringComparison.Ordinal) || file.Contains("Microsoft.Build", StringComparison.Ordinal));
-        Assert.True(app.CompressedBytes < 100 * 1024 * 1024, $"application layer is {app.CompressedBytes} bytes");
+        // The Api and the Worker carry the local embedding model (about 80 MiB compressed; its weights do not
+        // compress) and ONNX Runtime for both Linux architectures (about 20 MiB); the rest is about 13 MiB.
+        var budget = project == "Dashboard.Web" ? 100 : 128;
+        Assert.True(app.CompressedBytes < budget * 1024 * 1024, $"application layer is {app.CompressedBytes} bytes");
 
         output.WriteLine($"{image}: archive {new FileInfo(archives.Archives[image]).Length / 1024.0 / 1024.0:F1} MiB; application layer " +
             $"{app.CompressedBytes / 1024.0 / 1024.0:F1} MiB compressed, {app.UncompressedBytes / 1024.0 / 1024.0:F1} MiB unpacked, {app.Files.Count} files " +

@@ -22,6 +22,9 @@ public sealed partial class LocalInfrastructure : IAsyncDisposable
 
     public string RedisConnectionString { get; private set; } = "";
 
+    /// <summary>A Redis-protocol server with vector sets (Garnet), once <see cref="StartVectorStore"/> has run.</summary>
+    public string? VectorConnectionString { get; private set; }
+
     /// <summary>Extra <c>postgres</c> arguments (diagnostics such as pg_stat_statements).</summary>
     public string[] ExtraPostgresArgs { get; init; } = [];
 
@@ -44,6 +47,26 @@ public sealed partial class LocalInfrastructure : IAsyncDisposable
 
         await WaitForPostgresAsync(_maintenanceConnectionString);
         DatabaseMigrator.Migrate(DatabaseConnectionString, TextWriter.Null);
+    }
+
+    /// <summary>
+    /// Starts Garnet with vector sets beside the Redis (Debian's redis-server 7 has none), as the AppHost
+    /// does on a machine without containers; returns its connection string. Started once.
+    /// </summary>
+    public string StartVectorStore()
+    {
+        lock (_servers)
+        {
+            if (VectorConnectionString is null)
+            {
+                var (server, connectionString) = ServerProcess.StartVectorStore(
+                    System.IO.Directory.CreateDirectory(Path.Combine(Directory, "vectors")).FullName);
+                _servers.Add(server);
+                VectorConnectionString = connectionString;
+            }
+
+            return VectorConnectionString;
+        }
     }
 
     public ValueTask DisposeAsync()

@@ -43,6 +43,16 @@ public sealed class ServerProcess : IDisposable
         return (server, RedisLaunch.ConnectionString(port, password));
     }
 
+    /// <summary>Starts Garnet with vector sets (VADD/VSIM), for the vector index.</summary>
+    public static (ServerProcess Server, string ConnectionString) StartVectorStore(string directory)
+    {
+        var port = FreePort();
+        var password = ProcessLaunch.NewPassword();
+        var server = Start(RedisLaunch.CreateVectorStore(directory, port, password, GarnetServerDll()));
+        WaitForPort(port);
+        return (server, RedisLaunch.ConnectionString(port, password));
+    }
+
     public static bool RedisServerInstalled => ProcessLaunch.FindOnPath("redis-server") is not null;
 
     /// <summary>A free loopback port for a local server, the same way the AppHost finds one.</summary>

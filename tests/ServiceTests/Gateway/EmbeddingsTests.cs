@@ -34,10 +34,28 @@ public sealed class EmbeddingsTests(LocalInfrastructure infrastructure) : IAsync
         Assert.Equal("list", body.GetProperty("object").GetString());
         var data = body.GetProperty("data").EnumerateArray().ToList();
         Assert.Equal(3, data.Count);
-        Assert.Equal(1536, data[0].GetProperty("embedding").GetArrayLength());
+        // Without a provider key the name is served by the local all-MiniLM-L6-v2: 384 dimensions.
+        Assert.Equal(384, data[0].GetProperty("embedding").GetArrayLength());
         Assert.Equal(data[0].GetProperty("embedding").GetRawText(), data[2].GetProperty("embedding").GetRawText());
         Assert.NotEqual(data[0].GetProperty("embedding").GetRawText(), data[1].GetProperty("embedding").GetRawText());
         Assert.True(body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32() > 0);
+    }
+
+    [Fact]
+    public async Task Without_a_key_embeddings_carry_meaning()
+    {
+        using var client = await _api.CreateTenantClientAsync("tenant-embed");
+        using var response = await client.PostAsJsonAsync("/v1/embeddings", new
+        {
+            model = "all-minilm-l6-v2",
+            input = new[] { "How do I reset my password?", "I forgot my password, how can I change it?", "What is the capital of Peru?" },
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var vectors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data").EnumerateArray()
+            .Select(item => item.GetProperty("embedding").EnumerateArray().Select(value => value.GetSingle()).ToArray()).ToList();
+        float Cosine(int a, int b) => vectors[a].Zip(vectors[b], (x, y) => x * y).Sum();
+        Assert.True(Cosine(0, 1) > 0.6f, $"paraphrases: {Cosine(0, 1)}");
+        Assert.True(Cosine(0, 2) < 0.3f, $"unrelated: {Cosine(0, 2)}");
     }
 
     [Fact]
@@ -83,7 +101,7 @@ public sealed class EmbeddingsTests(LocalInfrastructure infrastructure) : IAsync
         var allIds = (await all.GetFromJsonAsync<JsonElement>("/v1/models")).GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList();
         var limitedIds = (await limited.GetFromJsonAsync<JsonElement>("/v1/models")).GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToList();
 
-        Assert.Equal(["claude-sonnet", "gpt-4o-mini", "text-embedding-3-small"], allIds);
+        Assert.Equal(["claude-sonnet", "gpt-4o-mini", "all-minilm-l6-v2", "text-embedding-3-small"], allIds);
         Assert.Equal(["claude-sonnet"], limitedIds);
     }
 }

