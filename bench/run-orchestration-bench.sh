@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # In-process cost of the model pipeline (see bench/OrchestrationBench/PipelineBenchmarks.cs):
 # cache bypassed, cache miss and cache hit against a real local Redis, and an open breaker.
-# Usage: bench/run-orchestration-bench.sh [--quick]
+# --rollup instead measures what the dashboard's metric rollup and the gateway usage sums add to a
+# gateway request (bench/OrchestrationBench/RollupBenchmarks.cs).
+# Usage: bench/run-orchestration-bench.sh [--quick] [--rollup]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/install-servers.sh

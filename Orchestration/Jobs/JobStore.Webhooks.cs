@@ -6,7 +6,9 @@ using Npgsql;
 namespace AspireLlm.Orchestration.Jobs;
 
 /// <summary>A webhook delivery claimed by one sender for the length of its lease; payload and secret opened.</summary>
-public sealed record WebhookDelivery(Guid JobId, int Run, string Url, string Payload, int Attempt, DateTimeOffset CreatedAt, string Secret);
+/// <summary>A due webhook; <see cref="TraceParent"/> and <see cref="TraceState"/> are the W3C context of the job's trace, so the delivery's span joins it.</summary>
+public sealed record WebhookDelivery(
+    Guid JobId, int Run, string Url, string Payload, int Attempt, DateTimeOffset CreatedAt, string Secret, string? TraceParent = null, string? TraceState = null);
 
 /// <summary>What a job's webhook tells the receiver: the job's final state and its result.</summary>
 internal sealed record JobSummary(
@@ -28,7 +30,7 @@ public sealed partial class JobStore
                 SELECT job_id, run FROM webhook_deliveries
                 WHERE status = 'pending' AND payload IS NOT NULL AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
                 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-            RETURNING d.job_id, d.run, d.url, d.payload, d.attempts, d.created_at, k.id, k.webhook_secret
+            RETURNING d.job_id, d.run, d.url, d.payload, d.attempts, d.created_at, k.id, k.webhook_secret, j.trace_parent, j.trace_state
             """);
         command.Parameters.AddWithValue(now);
         command.Parameters.AddWithValue(now + lease);
@@ -41,7 +43,8 @@ public sealed partial class JobStore
             {
                 var (jobId, run) = (reader.GetGuid(0), reader.GetInt32(1));
                 var payload = cipher.OpenString(reader.GetFieldValue<byte[]>(3), SealContext.For(SealContext.WebhookPayload, jobId, run));
-                rows.Add((new WebhookDelivery(jobId, run, reader.GetString(2), payload, reader.GetInt32(4), reader.GetFieldValue<DateTimeOffset>(5), ""),
+                rows.Add((new WebhookDelivery(jobId, run, reader.GetString(2), payload, reader.GetInt32(4), reader.GetFieldValue<DateTimeOffset>(5), "",
+                        reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9)),
                     reader.GetGuid(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7)));
             }
         }

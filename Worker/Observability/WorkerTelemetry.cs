@@ -38,6 +38,17 @@ public sealed class WorkerTelemetry : IDisposable
     /// <summary>The span around putting a job on its queue, beside the run in the job's trace.</summary>
     public static Activity? StartDispatch(DispatchedJob job) => Start("job.dispatch", ActivityKind.Internal, job.Id, job.Kind, job.TraceParent, job.TraceState, null);
 
+    /// <summary>One attempt to deliver a job's webhook, in the job's trace (a child of the span that accepted the job).</summary>
+    public static Activity? StartWebhook(WebhookDelivery delivery)
+    {
+        ActivityContext.TryParse(delivery.TraceParent, delivery.TraceState, out var parent);
+        var activity = Source.StartActivity("webhook.deliver", ActivityKind.Producer, parent);
+        activity?.SetTag("aspirellm.job.id", delivery.JobId.ToString());
+        activity?.SetTag("aspirellm.job.run", delivery.Run);
+        activity?.SetTag("aspirellm.webhook.attempt", delivery.Attempt);
+        return activity;
+    }
+
     private static Activity? Start(string name, ActivityKind kind, Guid jobId, string jobKind, string? traceParent, string? traceState, int? run)
     {
         ActivityContext.TryParse(traceParent, traceState, out var parent);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Jobs.Webhooks;
+using AspireLlm.Worker.Observability;
 using Microsoft.Extensions.Options;
 
 namespace AspireLlm.Worker.Webhooks;
@@ -45,6 +46,8 @@ internal sealed partial class WebhookSender(
 
     private async Task DeliverAsync(WebhookDelivery delivery, CancellationToken stoppingToken)
     {
+        // The delivery is part of the job's trace; the claim above is polling and is not traced.
+        using var activity = WorkerTelemetry.StartWebhook(delivery);
         var started = Stopwatch.GetTimestamp();
         int? statusCode = null;
         string? error = null;
@@ -74,6 +77,12 @@ internal sealed partial class WebhookSender(
 
         var now = timeProvider.GetUtcNow();
         var delivered = statusCode is >= 200 and < 300;
+        activity?.SetTag("http.response.status_code", statusCode);
+        if (!delivered)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, error ?? $"status {statusCode}");
+        }
+
         var next = delivered ? null : NextAttempt(delivery, now);
         await store.RecordWebhookAttemptAsync(delivery, statusCode, error, Stopwatch.GetElapsedTime(started), delivered, next, now, CancellationToken.None);
         if (!delivered)

@@ -49,7 +49,9 @@ public sealed class AppFixture : IAsyncLifetime
                 // The agent tests' http_get reaches a tool server on loopback; a killed Worker's task moves on in seconds.
                 .WithEnvironment("Agents__AllowPrivateNetworks", "true")
                 .WithEnvironment("Agents__assistant__AllowedHosts__0", "127.0.0.1")
-                .WithEnvironment("Worker__InvisibilityTimeoutSeconds", "10");
+                .WithEnvironment("Worker__InvisibilityTimeoutSeconds", "10")
+                // The webhook trace test's receiver listens on loopback.
+                .WithEnvironment("Webhooks__AllowPrivateNetworks", "true");
         }
 
         App = await builder.BuildAsync(timeout.Token);

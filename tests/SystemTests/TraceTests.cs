@@ -47,4 +47,45 @@ public sealed class TraceTests(AppFixture fixture)
         Assert.Equal(accept.SpanId, dispatch.ParentSpanId);
         Assert.NotNull(modelCall); // the model call of the run, in the same trace
     }
+
+    [Fact]
+    public async Task A_jobs_webhook_delivery_is_a_span_in_the_jobs_trace()
+    {
+        using var receiver = new System.Net.HttpListener();
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)probe.LocalEndpoint).Port}/hook/";
+        probe.Stop();
+        receiver.Prefixes.Add(url);
+        receiver.Start();
+        var received = receiver.GetContextAsync();
+
+        using var api = fixture.CreateApiClient();
+        using var accepted = await api.PostAsync("/v1/jobs", new StringContent(
+            $$$"""{"kind":"chat.completion","webhook_url":"{{{url}}}","input":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"a traced webhook"}]}}""", Encoding.UTF8, "application/json"));
+        Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
+        var jobId = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        // The delivery arrives; the receiver answers 204, so it is delivered at the first attempt.
+        var hook = await received.WaitAsync(TimeSpan.FromSeconds(30));
+        hook.Response.StatusCode = 204;
+        hook.Response.Close();
+
+        ReceivedSpan? accept = null, delivery = null;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && delivery is null)
+        {
+            await Task.Delay(500);
+            var spans = fixture.Traces.Spans;
+            accept = spans.FirstOrDefault(s => s.Name == "job.accept" && s.Attributes.GetValueOrDefault("aspirellm.job.id") == jobId);
+            delivery = spans.FirstOrDefault(s => s.Name == "webhook.deliver" && s.Attributes.GetValueOrDefault("aspirellm.job.id") == jobId);
+        }
+
+        Assert.NotNull(accept);
+        Assert.NotNull(delivery);
+        Assert.Equal("worker", delivery.Service);
+        Assert.Equal(accept.TraceId, delivery.TraceId);
+        Assert.Equal(accept.SpanId, delivery.ParentSpanId);
+        Assert.Equal("204", delivery.Attributes.GetValueOrDefault("http.response.status_code"));
+    }
 }

@@ -26,6 +26,12 @@ public abstract class LivePage : ComponentBase, IDisposable
 
     public DateTimeOffset? LastRefresh { get; private set; }
 
+    /// <summary>Attempts in a row that found the Api not answering (0 while it answers).</summary>
+    public int Failures => _failures;
+
+    /// <summary>The pause before the next attempt: the refresh interval, or the backoff during an outage.</summary>
+    public TimeSpan RetryIn => Backoff();
+
     /// <summary>True once the first load has finished, whatever its outcome.</summary>
     public bool Loaded { get; private set; }
 

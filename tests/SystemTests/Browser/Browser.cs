@@ -19,16 +19,29 @@ internal static class Browser
         return (playwright, browser);
     }
 
-    /// <summary>docs/screenshots in the repository, where the README shows them.</summary>
+    /// <summary>
+    /// Where a page's screenshot goes: docs/screenshots in the repository (where the README shows them)
+    /// only when UPDATE_SCREENSHOTS=1, otherwise a folder under the system's temporary directory, so an
+    /// ordinary test run leaves the tracked files alone.
+    /// </summary>
     public static string ScreenshotPath(string name)
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "AspireLlm.sln")))
+        string folder;
+        if (Environment.GetEnvironmentVariable("UPDATE_SCREENSHOTS") == "1")
         {
-            directory = directory.Parent;
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "AspireLlm.sln")))
+            {
+                directory = directory.Parent;
+            }
+
+            folder = Path.Combine(directory?.FullName ?? throw new InvalidOperationException("No AspireLlm.sln above the test's folder."), "docs", "screenshots");
+        }
+        else
+        {
+            folder = Path.Combine(Path.GetTempPath(), "aspirellm-screenshots");
         }
 
-        var folder = Path.Combine(directory?.FullName ?? Path.GetTempPath(), "docs", "screenshots");
         Directory.CreateDirectory(folder);
         return Path.Combine(folder, name + ".png");
     }

@@ -76,7 +76,7 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
         await page.GotoAsync(DashboardUrl + "/usage");
         await WaitInteractiveAsync(page);
         await page.FillAsync("[data-filter=key]", keyId.ToString());
-        await page.ClickAsync("form.filters button[type=submit]");
+        await page.ClickAsync("form.filters fluent-button[type=submit]");
         var usage = await admin.GetFromJsonAsync<JsonElement>($"/v1/admin/usage?key_id={keyId}");
         Assert.Equal(4, usage.GetProperty("total").GetProperty("requests").GetInt64()); // 3 calls (2 of them cache hits) and a job
         await Expect(page.Locator("[data-usage=requests]")).ToHaveTextAsync("4");
@@ -85,12 +85,12 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
 
         // Providers and queues show the deployment that answered and the Workers' heartbeats.
         await page.GotoAsync(DashboardUrl + "/providers");
-        await Expect(page.Locator("tr[data-deployment] td[data-attempts]").First).ToBeVisibleAsync();
-        Assert.True(await page.Locator("tr[data-deployment]").CountAsync() >= 1);
+        await Expect(page.Locator("[data-grid=providers] [data-attempts]").First).ToBeVisibleAsync();
+        Assert.True(await page.Locator("[data-grid=providers] [data-deployment]").CountAsync() >= 1);
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("providers"), FullPage = true });
         await page.GotoAsync(DashboardUrl + "/queues");
-        await Expect(page.Locator("tr[data-queue='chat.completion']")).ToBeVisibleAsync();
-        Assert.True(await page.Locator("[data-grid=workers] tbody tr").CountAsync() >= 4); // 2 Workers × 2 queues
+        await Expect(page.Locator("[data-grid=queues] [data-queue='chat.completion']")).ToBeVisibleAsync();
+        Assert.True(await page.Locator("[data-grid=workers] [data-worker]").CountAsync() >= 4); // 2 Workers × 2 queues
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("queues"), FullPage = true });
 
         // Jobs: filtered by the tenant; then cancel a running batch and retry it from its page.
@@ -98,15 +98,15 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
         await page.GotoAsync(DashboardUrl + "/jobs");
         await WaitInteractiveAsync(page);
         await page.FillAsync("[data-filter=tenant]", tenant);
-        await page.ClickAsync("form.filters button[type=submit]");
+        await page.ClickAsync("form.filters fluent-button[type=submit]");
         await Expect(page.Locator($"a[data-job='{finished}']")).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("jobs"), FullPage = true });
 
         await page.GotoAsync($"{DashboardUrl}/jobs/{batch}");
         await WaitInteractiveAsync(page);
-        await page.ClickAsync("button[data-action=cancel]");
+        await page.ClickAsync("fluent-button[data-action=cancel]");
         await Expect(page.Locator(".facts [data-status]")).ToHaveAttributeAsync("data-status", "cancelled", new() { Timeout = 20_000 });
-        await page.ClickAsync("button[data-action=retry]");
+        await page.ClickAsync("fluent-button[data-action=retry]");
         await Expect(page.Locator(".toast", new() { HasText = "Retry queued" })).ToBeVisibleAsync();
         await Expect(page.Locator("dd[data-run]")).ToHaveAttributeAsync("data-run", "2");
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("job-detail"), FullPage = true });
@@ -117,17 +117,17 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
         // Keys: create one (shown once), then revoke it after confirming.
         await page.GotoAsync(DashboardUrl + "/keys");
         await WaitInteractiveAsync(page);
-        await page.ClickAsync("button.create-key");
+        await page.ClickAsync("fluent-button.create-key");
         await page.FillAsync("[data-field=tenant]", tenant);
         await page.FillAsync("[data-field=name]", "made in the browser");
-        await page.ClickAsync("button.confirm-create");
+        await page.ClickAsync("fluent-dialog fluent-button.confirm-create");
         var created = await page.Locator("[data-new-key]").TextContentAsync();
         Assert.StartsWith("sk-llm-", created);
-        await page.ClickAsync(".dialog button.primary");
-        var row = page.Locator("tr", new() { HasText = "made in the browser" });
-        await row.Locator("button.revoke").ClickAsync();
-        await row.Locator("button.confirm-revoke").ClickAsync();
-        await Expect(page.Locator("[data-message]")).ToContainTextAsync("revoked");
+        await page.ClickAsync("fluent-dialog fluent-button.done");
+        await page.FillAsync("[data-filter=keys]", "made in the browser");
+        await page.Locator("[data-grid=keys] tr", new() { HasText = "made in the browser" }).Locator("fluent-button.revoke").ClickAsync();
+        await page.ClickAsync("fluent-dialog fluent-button.confirm-revoke");
+        await Expect(page.Locator(".toast", new() { HasText = "revoked" })).ToBeVisibleAsync();
         using (var refused = await fixture.CreateApiClient(created).GetAsync("/v1/models"))
         {
             Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);

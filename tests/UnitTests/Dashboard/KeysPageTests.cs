@@ -2,13 +2,19 @@ extern alias dashboard;
 using System.Net;
 using System.Text;
 using Bunit;
+using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.FluentUI.AspNetCore.Components;
 using AdminApiClient = dashboard::AspireLlm.Dashboard.Web.Api.AdminApiClient;
 using KeysPage = dashboard::AspireLlm.Dashboard.Web.Components.Pages.Keys;
 
 namespace AspireLlm.UnitTests.Dashboard;
 
-/// <summary>The dashboard's key list: revoking asks to confirm, and is not offered where it would lock operators out.</summary>
+/// <summary>
+/// The dashboard's key list: revoking asks to confirm (a Fluent UI dialog), and is not offered where it
+/// would lock operators out; what the Api said comes back as a toast. The page is rendered with Fluent
+/// UI's providers beside it, as the layout renders them.
+/// </summary>
 public sealed class KeysPageTests : IDisposable
 {
     private static readonly Guid Bootstrap = Guid.Parse("00000000-0000-0000-0000-000000000001");
@@ -20,55 +26,74 @@ public sealed class KeysPageTests : IDisposable
 
     public KeysPageTests()
     {
+        _context.Services.AddFluentUIComponents();
+        _context.JSInterop.Mode = JSRuntimeMode.Loose;
         _context.Services.AddSingleton(new AdminApiClient(new HttpClient(_api) { BaseAddress = new Uri("http://api.test") }));
     }
 
     public void Dispose() => _context.Dispose();
 
-    [Fact]
+    [Fact(Timeout = 30_000)]
     public async Task Revoking_a_key_takes_a_confirmation_and_can_be_called_off()
     {
         _api.Keys = [Key(Bootstrap, admin: true, bootstrap: true), Key(Tenant, admin: false)];
-        var page = _context.Render<KeysPage>();
+        var page = RenderPage();
 
-        await page.Find("button.revoke").ClickAsync(new());
+        // The click's handler waits for the dialog's answer: it finishes only once the dialog closes.
+        var calledOff = page.Find("fluent-button.revoke").ClickAsync(new());
+        page.WaitForAssertion(() => Assert.Contains("Its clients stop working at once", page.Find("fluent-dialog").TextContent));
         Assert.Empty(_api.Revoked);
-        Assert.Contains("Its clients stop working at once", page.Markup);
-        await page.Find("button.cancel-revoke").ClickAsync(new());
-        Assert.Empty(page.FindAll("button.confirm-revoke"));
+        await page.Find("fluent-dialog fluent-button.cancel-revoke").ClickAsync(new());
+        await calledOff;
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("fluent-dialog")));
+        Assert.Empty(_api.Revoked);
 
-        await page.Find("button.revoke").ClickAsync(new());
-        await page.Find("button.confirm-revoke").ClickAsync(new());
+        var confirmed = page.Find("fluent-button.revoke").ClickAsync(new());
+        page.WaitForAssertion(() => page.Find("fluent-dialog fluent-button.confirm-revoke"));
+        await page.Find("fluent-dialog fluent-button.confirm-revoke").ClickAsync(new());
+        await confirmed;
 
         Assert.Equal([Tenant], _api.Revoked);
+        page.WaitForAssertion(() => Assert.Contains("revoked", page.Find(".toast").TextContent));
     }
 
     [Fact]
     public void Neither_the_bootstrap_key_nor_the_last_active_admin_key_can_be_revoked_from_the_page()
     {
         _api.Keys = [Key(Bootstrap, admin: true, bootstrap: true, revoked: true), Key(Operator, admin: true), Key(Tenant, admin: false)];
-        var lastAdmin = _context.Render<KeysPage>();
-        Assert.Single(lastAdmin.FindAll("button.revoke")); // the tenant key's
+        var lastAdmin = RenderPage();
+        Assert.Single(lastAdmin.FindAll("fluent-button.revoke")); // the tenant key's
         Assert.Contains("last admin key", lastAdmin.Markup);
 
         _api.Keys = [Key(Bootstrap, admin: true, bootstrap: true), Key(Operator, admin: true)];
-        var twoAdmins = _context.Render<KeysPage>();
-        Assert.Single(twoAdmins.FindAll("button.revoke")); // the operator's, not the bootstrap key's
+        var twoAdmins = RenderPage();
+        Assert.Single(twoAdmins.FindAll("fluent-button.revoke")); // the operator's, not the bootstrap key's
         Assert.Contains("rotate the admin-key parameter", twoAdmins.Markup);
     }
 
-    [Fact]
+    [Fact(Timeout = 30_000)]
     public async Task The_apis_reason_for_refusing_is_shown()
     {
         _api.Keys = [Key(Bootstrap, admin: true, bootstrap: true), Key(Tenant, admin: false)];
         _api.Refusal = "Key is the configured bootstrap key.";
-        var page = _context.Render<KeysPage>();
+        var page = RenderPage();
 
-        await page.Find("button.revoke").ClickAsync(new());
-        await page.Find("button.confirm-revoke").ClickAsync(new());
+        var revoking = page.Find("fluent-button.revoke").ClickAsync(new());
+        page.WaitForAssertion(() => page.Find("fluent-dialog fluent-button.confirm-revoke"));
+        await page.Find("fluent-dialog fluent-button.confirm-revoke").ClickAsync(new());
+        await revoking;
 
-        Assert.Contains("revoke refused (409): Key is the configured bootstrap key.", page.Markup);
+        page.WaitForAssertion(() => Assert.Contains("revoke refused (409): Key is the configured bootstrap key.", page.Find(".toast.error").TextContent));
     }
+
+    /// <summary>The page with Fluent UI's dialog and toast providers, as the layout renders them.</summary>
+    private IRenderedComponent<IComponent> RenderPage() => _context.Render(builder =>
+    {
+        builder.OpenComponent<FluentProviders>(0);
+        builder.CloseComponent();
+        builder.OpenComponent<KeysPage>(1);
+        builder.CloseComponent();
+    });
 
     private static string Key(Guid id, bool admin, bool bootstrap = false, bool revoked = false) =>
         $$"""{"id":"{{id}}","tenant_id":"t","name":"k{{id.ToString()[^1]}}","prefix":"sk-llm-{{id.ToString()[^4..]}}","is_admin":{{Json(admin)}},"revoked":{{Json(revoked)}},"limits":{},"is_bootstrap":{{Json(bootstrap)}}}""";
