@@ -5,10 +5,13 @@ using Microsoft.Extensions.Options;
 namespace AspireLlm.Orchestration.Embeddings;
 
 /// <summary>
-/// Loads the local embedding model in the background as the process starts, when an embedding alias
-/// uses it: loading takes a second or two on an idle machine (ten under load), which the first search,
-/// upload or embeddings request would otherwise wait for. Start is not held up; a request that comes
-/// sooner waits for the same load.
+/// Loads the local embedding model in the background as the process starts, when it stands in for a
+/// provider's embedding alias (no provider key: <c>text-embedding-3-small</c> is served locally):
+/// loading takes a second or two on an idle machine (ten under load), which the first search, upload
+/// or embeddings request would otherwise wait for. Start is not held up; a request that comes sooner
+/// waits for the same load. When only the local alias itself names it (a provider serves the usual
+/// aliases), the model is loaded on first use: it holds about 150 MiB that a gateway replica which
+/// never embeds locally should not carry (bench/run-gateway-bench.sh measured 632 against 349 MiB peak).
 /// </summary>
 internal sealed partial class LocalEmbeddingWarmUp(IOptions<OrchestrationOptions> options, ILogger<LocalEmbeddingWarmUp> logger) : IHostedService
 {
@@ -17,7 +20,9 @@ internal sealed partial class LocalEmbeddingWarmUp(IOptions<OrchestrationOptions
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (settings.EmbeddingModels.Values.SelectMany(alias => alias.Deployments)
+        if (settings.EmbeddingModels
+            .Where(alias => alias.Key != DefaultRouting.LocalEmbeddingAlias)
+            .SelectMany(alias => alias.Value.Deployments)
             .Any(name => settings.Deployments.TryGetValue(name, out var deployment) && deployment.Provider == ProviderNames.Local))
         {
             _loading = Task.Run(() =>

@@ -178,6 +178,10 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
             finally
             {
                 context.Unload();
+                // Once per process: the 90 MB copy of the model is garbage now that the session holds its
+                // own, and a large-object heap segment is otherwise kept (and counted in the pod's memory)
+                // until some later full collection happens to compact it.
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             }
         }
 

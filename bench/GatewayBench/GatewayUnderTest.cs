@@ -34,6 +34,9 @@ internal sealed class GatewayUnderTest(LocalInfrastructure infrastructure, Dicti
             ["Orchestration:Deployments:mock-ext:InputPricePerMillion"] = "0.15",
             ["Orchestration:Deployments:mock-ext:OutputPricePerMillion"] = "0.6",
             ["Orchestration:Models:mock-ext:Groups:0:Deployments:0"] = "mock-ext",
+            // Embeddings from the provider, as a deployment with a provider key has them: without this the
+            // Api would load the local embedding model (no key) and carry its ~150 MiB through the run.
+            ["Orchestration:EmbeddingModels:text-embedding-3-small:Deployments:0"] = "mock-ext",
         };
         foreach (var (name, value) in extraSettings)
         {
