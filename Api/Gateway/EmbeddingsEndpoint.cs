@@ -36,11 +36,8 @@ public static class EmbeddingsEndpoint
             var caller = key.ToSubject();
             try
             {
-                int tokens;
-                using (await Orchestration.Tokens.LargePromptGate.EnterAsync(request!.Inputs.Sum(input => (long)input.Length), http.RequestAborted))
-                {
-                    tokens = embeddings.CountTokens(request.Inputs);
-                }
+                var tokens = await Orchestration.Tokens.LargePromptGate.RunAsync(
+                    request!.Inputs.Sum(input => (long)input.Length), () => embeddings.CountTokens(request.Inputs), http.RequestAborted);
 
                 var worstCost = embeddings.DeploymentsOf(request.Model).Max(d => d.Price.CostOf(tokens, 0));
                 await using var lease = await admission.AdmitAsync(

@@ -50,12 +50,9 @@ internal sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, I
     }
 
     /// <summary>The estimate; a very large prompt waits its turn to be counted (<see cref="LargePromptGate"/>).</summary>
-    private async ValueTask<AdmissionRequest> EstimateAsync(
-        IReadOnlyList<ChatMessage> messages, ChatOptions options, ModelCallContext context, bool streamed, CancellationToken cancellationToken)
-    {
-        using var turn = await LargePromptGate.EnterAsync(LargePromptGate.CharactersOf(messages, options), cancellationToken);
-        return Estimate(messages, options, context, streamed);
-    }
+    private ValueTask<AdmissionRequest> EstimateAsync(
+        IReadOnlyList<ChatMessage> messages, ChatOptions options, ModelCallContext context, bool streamed, CancellationToken cancellationToken) =>
+        LargePromptGate.RunAsync(LargePromptGate.CharactersOf(messages, options), () => Estimate(messages, options, context, streamed), cancellationToken);
 
     private AdmissionRequest Estimate(IReadOnlyList<ChatMessage> messages, ChatOptions options, ModelCallContext context, bool streamed)
     {

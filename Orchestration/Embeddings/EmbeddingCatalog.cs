@@ -67,8 +67,9 @@ public sealed class EmbeddingCatalog
     {
         if (_redacted.Contains(alias))
         {
-            using var turn = await LargePromptGate.EnterAsync(inputs.Sum(input => (long)input.Length), cancellationToken);
-            inputs = [.. inputs.Select(Redaction.PiiRedactor.Redact)];
+            var original = inputs;
+            inputs = await LargePromptGate.RunAsync(
+                inputs.Sum(input => (long)input.Length), () => (IReadOnlyList<string>)[.. original.Select(Redaction.PiiRedactor.Redact)], cancellationToken);
         }
 
         var failures = new List<string>();

@@ -72,8 +72,10 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
             await Turn.WaitAsync(cancellationToken);
             try
             {
-                // CPU-bound: off the caller's thread, so a request thread is not held while the model runs.
-                var (vectors, used) = await Task.Run(() => Shared.Value.Embed(batch), cancellationToken);
+                // CPU-bound for tens to hundreds of milliseconds: on a thread of its own, not one of the thread
+                // pool's, which a one-CPU replica has few of (see LargePromptGate.RunAsync).
+                var (vectors, used) = await Task.Factory.StartNew(
+                    () => Shared.Value.Embed(batch), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                 tokens += used;
                 result.AddRange(vectors.Select(vector => new Embedding<float>(Shorten(vector, size)) { ModelId = _modelId }));
             }

@@ -25,11 +25,10 @@ internal sealed class RedactingChatClient(IChatClient inner) : DelegatingChatCli
     }
 
     /// <summary>Scanning costs a few microseconds a character at worst: a very large prompt waits its turn (<see cref="Tokens.LargePromptGate"/>).</summary>
-    private static async ValueTask<List<ChatMessage>> RedactAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    private static ValueTask<List<ChatMessage>> RedactAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        using var turn = await Tokens.LargePromptGate.EnterAsync(Tokens.LargePromptGate.CharactersOf(list, options), cancellationToken);
-        return Redact(list);
+        return Tokens.LargePromptGate.RunAsync(Tokens.LargePromptGate.CharactersOf(list, options), () => Redact(list), cancellationToken);
     }
 
     internal static List<ChatMessage> Redact(IEnumerable<ChatMessage> messages) =>
