@@ -72,10 +72,9 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
             await Turn.WaitAsync(cancellationToken);
             try
             {
-                // CPU-bound for tens to hundreds of milliseconds: on a thread of its own, not one of the thread
-                // pool's, which a one-CPU replica has few of (see LargePromptGate.RunAsync).
-                var (vectors, used) = await Task.Factory.StartNew(
-                    () => Shared.Value.Embed(batch), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                // CPU-bound for tens to hundreds of milliseconds: on a thread of its own at a lower priority,
+                // not one of the thread pool's, which a one-CPU replica has few of (see LargePromptGate.RunAsync).
+                var (vectors, used) = await Tokens.BackgroundCpuWork.RunAsync(() => Shared.Value.Embed(batch), cancellationToken);
                 tokens += used;
                 result.AddRange(vectors.Select(vector => new Embedding<float>(Shorten(vector, size)) { ModelId = _modelId }));
             }

@@ -27,7 +27,8 @@ public static class LargePromptGate
 
     /// <summary>
     /// Runs <paramref name="work"/>: at once when <paramref name="characters"/> is small; otherwise after
-    /// waiting for a turn, and on a thread of its own rather than one of the thread pool's. A one-CPU
+    /// waiting for a turn, on a thread of its own at a lower priority (<see cref="BackgroundCpuWork"/>)
+    /// rather than one of the thread pool's. A one-CPU
     /// replica starts with a single pool thread and adds more only about once a second: a pool thread
     /// held for a few hundred milliseconds by a huge prompt left health probes and every other request
     /// queued behind it (bench/run-hostile-bench.sh: /health p99 1.3 s under 8 hostile clients).
@@ -45,7 +46,7 @@ public static class LargePromptGate
             throw new ServerBusyException("Too many very large prompts are being processed; retry shortly.", TimeSpan.FromSeconds(1));
         }
 
-        return await Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return await BackgroundCpuWork.RunAsync(work, cancellationToken);
     }
 
     /// <summary>Characters of text in <paramref name="messages"/> and the request's tools and schema, as tokenising sees them.</summary>
