@@ -49,6 +49,13 @@ public static class RequestBody
         }
 
         var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        // Checking and parsing a body near the limit holds a core for milliseconds: large ones take turns
+        // off the thread pool, as counting a huge prompt does.
+        return await Orchestration.Tokens.LargePromptGate.RunAsync(body.Length, () => Parse(body), cancellationToken);
+    }
+
+    private static (JsonDocument? Document, BodyError? Error) Parse(ReadOnlyMemory<byte> body)
+    {
         if (!System.Text.Unicode.Utf8.IsValid(body.Span))
         {
             // Checked up front: the JSON reader only notices bad bytes inside a string when it is read.
