@@ -37,7 +37,10 @@ public static class ChatCompletionsEndpoint
 
         using (document)
         {
-            var (request, parseError) = ChatCompletionParser.Parse(document!.RootElement);
+            // Turning a body near the limit into messages copies megabytes: large ones take their turn.
+            var root = document!.RootElement;
+            var (request, parseError) = await Orchestration.Tokens.LargePromptGate.RunAsync(
+                http.Request.ContentLength ?? 0, () => ChatCompletionParser.Parse(root), cancellationToken);
             var error = parseError is not null ? OpenAiError.From(parseError) : OpenAiError.ForModel(request!.Model, models.IsKnown(request.Model), key.Limits);
             if (error is not null)
             {

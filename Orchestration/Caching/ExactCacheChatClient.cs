@@ -55,7 +55,7 @@ internal sealed class ExactCacheChatClient(
         }
 
         var messageList = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        var key = CacheKey.Compute(context.Tenant, route.Alias, messageList, callOptions);
+        var key = await KeyOfAsync(messageList, callOptions, context, cancellationToken);
         var entry = await ReadAsync(key);
         if (entry is { Fresh: true })
         {
@@ -104,10 +104,18 @@ internal sealed class ExactCacheChatClient(
         Store(key, updates.ToChatResponse());
     }
 
+    /// <summary>Hashing a huge prompt holds a core for milliseconds: it takes its turn as counting it does.</summary>
+    private ValueTask<string> KeyOfAsync(
+        IReadOnlyList<ChatMessage> messages, ChatOptions callOptions, ModelCallContext context, CancellationToken cancellationToken) =>
+        Tokens.LargePromptGate.RunAsync(
+            Tokens.LargePromptGate.CharactersOf(messages, callOptions),
+            () => CacheKey.Compute(context.Tenant, route.Alias, messages, callOptions),
+            cancellationToken);
+
     private async Task<ChatResponse> GetCachedResponseAsync(
         IReadOnlyList<ChatMessage> messages, ChatOptions callOptions, ModelCallContext context, CancellationToken cancellationToken)
     {
-        var key = CacheKey.Compute(context.Tenant, route.Alias, messages, callOptions);
+        var key = await KeyOfAsync(messages, callOptions, context, cancellationToken);
         var entry = await ReadAsync(key);
         if (entry is { Fresh: true })
         {

@@ -72,7 +72,7 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
             await Turn.WaitAsync(cancellationToken);
             try
             {
-                // CPU-bound for tens to hundreds of milliseconds: on a thread of its own at a lower priority,
+                // CPU-bound for tens to hundreds of milliseconds: on a thread of its own,
                 // not one of the thread pool's, which a one-CPU replica has few of (see LargePromptGate.RunAsync).
                 var (vectors, used) = await Tokens.BackgroundCpuWork.RunAsync(() => Shared.Value.Embed(batch), cancellationToken);
                 tokens += used;

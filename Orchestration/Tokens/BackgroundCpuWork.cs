@@ -1,39 +1,16 @@
-using System.Runtime.InteropServices;
-
 namespace AspireLlm.Orchestration.Tokens;
 
 /// <summary>
-/// Runs CPU-heavy work that one caller asked for (counting or redacting a huge prompt, embedding a
-/// batch with the local model) on a thread of its own at a lower scheduling priority, so that on a
-/// busy core the short requests of everyone else (health probes included) still get the CPU first.
-/// Written by hand because .NET exposes no per-thread priority on Linux (Thread.Priority is ignored
-/// there); the kernel's nice value applies per thread, and raising it needs no privilege.
+/// Runs CPU-heavy work that one caller asked for (checking, parsing, counting or redacting a huge
+/// prompt, embedding a batch with the local model) on a thread of its own rather than one of the
+/// thread pool's. A process that sees one CPU starts with a single pool thread and adds more only about
+/// once a second: a pool thread held for a few hundred milliseconds left health probes and every other
+/// request queued behind it (bench/run-hostile-bench.sh: /health p99 1.3 s under 8 hostile clients).
+/// The thread keeps normal priority: at nice 10 it was starved by every other process on a shared
+/// host, and a hostile-input test waited over 15 s for an embeddings answer on a busy machine.
 /// </summary>
 internal static class BackgroundCpuWork
 {
-    /// <summary>Nice 10: about a tenth of the CPU share of a request thread when both want the core.</summary>
-    private const int Niceness = 10;
-    private const int PriorityOfProcess = 0; // PRIO_PROCESS: with a thread id, that thread alone on Linux
-
     public static Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken) =>
-        Task.Factory.StartNew(() =>
-        {
-            Lower();
-            return work();
-        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private static void Lower()
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            // Best effort: a failure leaves the thread at normal priority, which is only slower for others.
-            _ = SetPriority(PriorityOfProcess, GetThreadId(), Niceness);
-        }
-    }
-
-    [DllImport("libc", EntryPoint = "gettid")]
-    private static extern int GetThreadId();
-
-    [DllImport("libc", EntryPoint = "setpriority")]
-    private static extern int SetPriority(int which, int who, int priority);
+        Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }

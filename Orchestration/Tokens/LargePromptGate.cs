@@ -27,7 +27,7 @@ public static class LargePromptGate
 
     /// <summary>
     /// Runs <paramref name="work"/>: at once when <paramref name="characters"/> is small; otherwise after
-    /// waiting for a turn, on a thread of its own at a lower priority (<see cref="BackgroundCpuWork"/>)
+    /// waiting for a turn, on a thread of its own (<see cref="BackgroundCpuWork"/>)
     /// rather than one of the thread pool's. A one-CPU
     /// replica starts with a single pool thread and adds more only about once a second: a pool thread
     /// held for a few hundred milliseconds by a huge prompt left health probes and every other request
