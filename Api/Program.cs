@@ -27,6 +27,7 @@ if (builder.Configuration.GetConnectionString(ResourceNames.Vectors) is { Length
 
 builder.AddGateway(); // before AddOrchestration: it registers the real admission
 builder.AddOrchestration();
+builder.AddLocalEmbeddingWarmUp();
 builder.AddRetrieval();
 builder.AddApiKeys();
 builder.AddJobs();

@@ -31,6 +31,19 @@ public static class OrchestrationExtensions
     }
 
     /// <summary>
+    /// Loads the local embedding model as the process starts, where it stands in for a provider's alias
+    /// (see <see cref="Embeddings.LocalEmbeddingWarmUp"/>). For the Api, which answers searches and
+    /// embeddings requests within a request's time. A Worker loads it on first use: an index job can wait
+    /// the few seconds of a first load, and a Worker that never indexes does not carry the model nor
+    /// spend its first seconds of CPU on it (a Worker fault test timed out in CI while both cores loaded it).
+    /// </summary>
+    public static IHostApplicationBuilder AddLocalEmbeddingWarmUp(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHostedService<Embeddings.LocalEmbeddingWarmUp>();
+        return builder;
+    }
+
+    /// <summary>
     /// Registers the model pipeline and its options (validated at start: a bad setting stops the
     /// process with a message naming it). Used by both the Api and the Worker. Redis, when
     /// registered, carries the answer cache (sealed with the content cipher, registered here too)
@@ -51,7 +64,6 @@ public static class OrchestrationExtensions
 
         // First among the hosted services: what starts after it (Hangfire's servers, Kestrel) finds the tokenizers loaded.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, Tokens.TokenizerWarmUp>());
-        builder.Services.AddHostedService<Embeddings.LocalEmbeddingWarmUp>();
         builder.Services.TryAddSingleton<IModelAdmission>(NoModelAdmission.Instance);
         builder.Services.AddSingleton<OrchestrationTelemetry>();
         builder.Services.AddSingleton(services => new SharedBreakerBoard(

@@ -400,7 +400,7 @@ internal sealed partial class AgentSession(
         frame.ValueKind == JsonValueKind.Object && frame.TryGetProperty("task_id", out var id) && id.ValueKind == JsonValueKind.String
             && id.GetString() is { Length: > 0 and <= 255 } value ? value : null;
 
-    private static string? Unknown(JsonElement frame, string[] known)
+    private string? Unknown(JsonElement frame, string[] known)
     {
         foreach (var property in frame.EnumerateObject())
         {
@@ -413,11 +413,11 @@ internal sealed partial class AgentSession(
         return null;
     }
 
-    private static string NotFound(string taskId) =>
+    private string NotFound(string taskId) =>
         ErrorFrame(taskId, "task_not_found", $"No agent task '{Clip(taskId)}' exists for this API key's tenant.");
 
-    private static string ErrorFrame(string? taskId, string code, string message) =>
-        JsonSerializer.Serialize(new AgentEvent(AgentEvent.Error, taskId, DateTimeOffset.UtcNow) { Code = code, Message = message }, JobEventLog.SerializerOptions);
+    private string ErrorFrame(string? taskId, string code, string message) =>
+        JsonSerializer.Serialize(new AgentEvent(AgentEvent.Error, taskId, timeProvider.GetUtcNow()) { Code = code, Message = message }, JobEventLog.SerializerOptions);
 
     private static string Clip(string value) => value.Length > 64 ? value[..64] + "…" : value;
 
