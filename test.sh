@@ -25,6 +25,23 @@ for trx in "$results"/*.trx; do
   f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + total - p - f))
 done
+if [ "$failed" -gt 0 ]; then
+  # CI keeps only the end of the output: name each failed test and its first error line right here.
+  echo "Failed tests:"
+  for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    python3 - "$trx" <<'EOF' || grep -o 'testName="[^"]*"[^>]*outcome="Failed"' "$trx"
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for result in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if result.get("outcome") != "Failed":
+        continue
+    message = result.find(".//t:ErrorInfo/t:Message", ns)
+    first = (message.text or "").strip().splitlines()[0][:300] if message is not None and message.text else ""
+    print(f"  {result.get('testName')}\n    {first}")
+EOF
+  done
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1  # the run failed without a failing test (a crash or a timeout): never report it green
 fi

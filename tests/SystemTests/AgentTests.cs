@@ -124,7 +124,9 @@ public sealed class AgentTests(AppFixture fixture, ITestOutputHelper output) : I
             var ended = await client.ReceiveUntilAsync(e => TypeOf(e) == "error" && e.GetProperty("task_id").GetString() == slowTask, Wait);
             output.WriteLine($"cancel → error event in {clock.ElapsedMilliseconds} ms");
             Assert.Equal("cancelled", ended[^1].GetProperty("code").GetString());
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"{clock.ElapsedMilliseconds} ms");
+            // The tool call would take 30 s: ending well before it shows the cancel interrupted the step
+            // (the service test AgentSessionTests holds it to a second on a machine this test does not load).
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"{clock.ElapsedMilliseconds} ms");
         }
         finally
         {

@@ -13,7 +13,11 @@ namespace AspireLlm.SystemTests;
 /// </summary>
 public sealed class AppFixture : IAsyncLifetime
 {
-    public static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(3);
+    /// <summary>
+    /// About 45 s on an idle two-core machine and two minutes while the other test projects run beside
+    /// it; the bound only has to catch a boot that never ends.
+    /// </summary>
+    public static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(6);
 
     public string AdminKey { get; } = "system-test-admin-" + Guid.NewGuid().ToString("N");
 
@@ -58,14 +62,28 @@ public sealed class AppFixture : IAsyncLifetime
         await App.StartAsync(timeout.Token);
 
         var notifications = App.Services.GetRequiredService<ResourceNotificationService>();
-        await notifications.WaitForResourceAsync(ResourceNames.Migrations, KnownResourceStates.Finished, timeout.Token);
-        foreach (var resource in new[] { ResourceNames.Redis, ResourceNames.Postgres, ResourceNames.Api, ResourceNames.Worker, ResourceNames.Dashboard })
+        try
         {
-            await notifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+            await notifications.WaitForResourceAsync(ResourceNames.Migrations, KnownResourceStates.Finished, timeout.Token);
+            foreach (var resource in new[] { ResourceNames.Redis, ResourceNames.Postgres, ResourceNames.Api, ResourceNames.Worker, ResourceNames.Dashboard })
+            {
+                await notifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            // Every system test fails with this one message: say which resource held the boot up.
+            throw new TimeoutException($"The app was not healthy after {started.Elapsed.TotalSeconds:F0} s: {ResourceStates(notifications)}");
         }
 
         BootTime = started.Elapsed;
     }
+
+    private string ResourceStates(ResourceNotificationService notifications) => string.Join("; ",
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Select(resource =>
+            notifications.TryGetCurrentState(resource.Name, out var current)
+                ? $"{resource.Name} {current.Snapshot.State?.Text} (health {current.Snapshot.HealthStatus?.ToString() ?? "unknown"}, exit code {current.Snapshot.ExitCode?.ToString() ?? "none"})"
+                : $"{resource.Name} not started"));
 
     public async Task DisposeAsync()
     {

@@ -23,6 +23,12 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         ["Webhooks:AllowPrivateNetworks"] = "true", // the test's receiver is on loopback
     };
 
+    /// <summary>
+    /// A fresh Worker process takes a few seconds to start and fetch a job on an idle machine, and
+    /// several times that while the other test projects load both cores.
+    /// </summary>
+    private static readonly TimeSpan WorkerStart = TimeSpan.FromSeconds(90);
+
     private readonly ApiFactory _api = new(infrastructure);
     private WorkerHarness _harness = null!;
     private WebhookReceiver _receiver = null!;
@@ -47,7 +53,7 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         var id = await SubmitAsync(client, webhook: true);
 
         using var doomed = ServiceProcess.Start("Worker", infrastructure, SlowWorker);
-        await WaitForAsync(id, job => job.Status == JobStatus.Processing && job.Worker == doomed.Name, TimeSpan.FromSeconds(30), doomed);
+        await WaitForAsync(id, job => job.Status == JobStatus.Processing && job.Worker == doomed.Name, WorkerStart, doomed);
         doomed.Signal("KILL");
         Assert.True(await doomed.WaitForExitAsync(TimeSpan.FromSeconds(5)));
 
@@ -56,7 +62,7 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         {
             ["Orchestration:Simulator:TokensPerSecond"] = "0",
         });
-        var job = await WaitForAsync(id, job => job.Status == JobStatus.Completed, TimeSpan.FromSeconds(60), survivor);
+        var job = await WaitForAsync(id, job => job.Status == JobStatus.Completed, WorkerStart, survivor);
         output.WriteLine($"Recovered {(DateTime.UtcNow - killedAt).TotalSeconds:F1} s after the kill (invisibility timeout 10 s).");
 
         Assert.Equal(survivor.Name, job.Worker);
@@ -76,7 +82,7 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         var id = await SubmitAsync(client, webhook: false);
 
         using var worker = ServiceProcess.Start("Worker", infrastructure, SlowWorker);
-        await WaitForAsync(id, job => job.Status == JobStatus.Processing && job.Worker == worker.Name, TimeSpan.FromSeconds(30), worker);
+        await WaitForAsync(id, job => job.Status == JobStatus.Processing && job.Worker == worker.Name, WorkerStart, worker);
         worker.Signal("TERM");
 
         Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the worker did not exit within its grace period");
@@ -96,7 +102,7 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         {
             ["Worker:ShutdownGraceSeconds"] = "1",
         });
-        await WaitForAsync(id, job => job.Status == JobStatus.Processing && job.Worker == worker.Name, TimeSpan.FromSeconds(30), worker);
+        await WaitForAsync(id, job => job.Status == JobStatus.Processing && job.Worker == worker.Name, WorkerStart, worker);
         worker.Signal("TERM");
 
         Assert.True(await worker.WaitForExitAsync(TimeSpan.FromSeconds(15)), "the worker did not exit");
@@ -107,7 +113,7 @@ public sealed class WorkerFaultTests(LocalInfrastructure infrastructure, ITestOu
         {
             ["Orchestration:Simulator:TokensPerSecond"] = "0",
         });
-        var job = await WaitForAsync(id, job => job.Status == JobStatus.Completed, TimeSpan.FromSeconds(30), next);
+        var job = await WaitForAsync(id, job => job.Status == JobStatus.Completed, WorkerStart, next);
         Assert.Equal(next.Name, job.Worker);
         Assert.Equal(1, await _harness.CountAsync("SELECT count(*) FROM usage_ledger WHERE job_id = $1", id));
     }
