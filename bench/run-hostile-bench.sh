@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Normal traffic and /health latency on a quiet Api, then under a burst of the worst requests we know (see bench/HostileBench/Program.cs).
-# Usage: bench/run-hostile-bench.sh [--duration 20] [--warmup 60] [--rate 100] [--clients 8]
+# Usage: bench/run-hostile-bench.sh [--duration 20] [--warmup 60] [--rate 100] [--clients 8] [--env NAME=VALUE ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/install-servers.sh
