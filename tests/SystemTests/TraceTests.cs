@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace AspireLlm.SystemTests;
 
-/// <summary>A job is one trace: the Api's request, the Worker's dispatch and run, and the run's model call.</summary>
+/// <summary>A job is one trace: the Api's request, the Worker's dispatch and run, and the run's model calls; agent tasks and webhooks too.</summary>
 [Collection(AppCollection.Name)]
 public sealed class TraceTests(AppFixture fixture)
 {
@@ -87,5 +87,47 @@ public sealed class TraceTests(AppFixture fixture)
         Assert.Equal(accept.TraceId, delivery.TraceId);
         Assert.Equal(accept.SpanId, delivery.ParentSpanId);
         Assert.Equal("204", delivery.Attributes.GetValueOrDefault("http.response.status_code"));
+    }
+
+    [Fact]
+    public async Task An_agent_task_is_one_trace_from_post_jobs_through_its_model_calls()
+    {
+        using var api = fixture.CreateApiClient();
+        using var accepted = await api.PostAsJsonAsync("/v1/jobs", new
+        {
+            kind = "agent",
+            input = new
+            {
+                agent = "assistant",
+                input = "a traced task",
+                metadata = new Dictionary<string, object> { ["simulator_script"] = new object[] { new { answer = "Traced." } } },
+            },
+        });
+        Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
+        var jobId = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        ReceivedSpan? accept = null, run = null, modelCall = null;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && (run is null || modelCall is null))
+        {
+            await Task.Delay(500);
+            var spans = fixture.Traces.Spans;
+            accept = spans.FirstOrDefault(s => s.Name == "job.accept" && s.Attributes.GetValueOrDefault("aspirellm.job.id") == jobId);
+            if (accept is null)
+            {
+                continue;
+            }
+
+            var trace = spans.Where(s => s.TraceId == accept.TraceId).ToList();
+            run = trace.FirstOrDefault(s => s.Name == "job.run agent");
+            modelCall = trace.FirstOrDefault(s => s.Name.StartsWith("chat", StringComparison.Ordinal) && s.Service == "worker");
+        }
+
+        Assert.NotNull(accept);
+        Assert.NotNull(run);
+        Assert.Equal("worker", run.Service);
+        Assert.Equal(jobId, run.Attributes["aspirellm.job.id"]);
+        Assert.Equal(accept.SpanId, run.ParentSpanId);
+        Assert.NotNull(modelCall); // the agent loop's model call, in the task's trace
     }
 }
