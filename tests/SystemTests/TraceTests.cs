@@ -16,24 +16,13 @@ public sealed class TraceTests(AppFixture fixture)
             """{"kind":"chat.completion","input":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"one trace"}]}}""", Encoding.UTF8, "application/json"));
         var jobId = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
-        ReceivedSpan? request = null, accept = null, dispatch = null, run = null, modelCall = null;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline && (request is null || dispatch is null || run is null || modelCall is null))
-        {
-            await Task.Delay(500);
-            var spans = fixture.Traces.Spans;
-            accept = spans.FirstOrDefault(s => s.Name == "job.accept" && s.Attributes.GetValueOrDefault("aspirellm.job.id") == jobId);
-            if (accept is null)
-            {
-                continue;
-            }
-
-            var trace = spans.Where(s => s.TraceId == accept.TraceId).ToList();
-            request = trace.FirstOrDefault(s => s.SpanId == accept.ParentSpanId);
-            dispatch = trace.FirstOrDefault(s => s.Name.StartsWith("job.dispatch", StringComparison.Ordinal));
-            run = trace.FirstOrDefault(s => s.Name.StartsWith("job.run", StringComparison.Ordinal));
-            modelCall = run is null ? null : trace.FirstOrDefault(s => s.Name.StartsWith("chat", StringComparison.Ordinal) && s.ParentSpanId == run.SpanId);
-        }
+        var (accept, trace) = await JobTraceAsync(jobId, trace => trace.Any(s => s.Name.StartsWith("job.dispatch", StringComparison.Ordinal))
+            && trace.FirstOrDefault(s => s.Name.StartsWith("job.run", StringComparison.Ordinal)) is { } run
+            && trace.Any(s => s.Name.StartsWith("chat", StringComparison.Ordinal) && s.ParentSpanId == run.SpanId));
+        var request = trace.FirstOrDefault(s => s.SpanId == accept?.ParentSpanId);
+        var dispatch = trace.FirstOrDefault(s => s.Name.StartsWith("job.dispatch", StringComparison.Ordinal));
+        var run = trace.FirstOrDefault(s => s.Name.StartsWith("job.run", StringComparison.Ordinal));
+        var modelCall = run is null ? null : trace.FirstOrDefault(s => s.Name.StartsWith("chat", StringComparison.Ordinal) && s.ParentSpanId == run.SpanId);
 
         Assert.NotNull(accept);
         Assert.NotNull(request);
@@ -106,22 +95,10 @@ public sealed class TraceTests(AppFixture fixture)
         Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
         var jobId = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
-        ReceivedSpan? accept = null, run = null, modelCall = null;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline && (run is null || modelCall is null))
-        {
-            await Task.Delay(500);
-            var spans = fixture.Traces.Spans;
-            accept = spans.FirstOrDefault(s => s.Name == "job.accept" && s.Attributes.GetValueOrDefault("aspirellm.job.id") == jobId);
-            if (accept is null)
-            {
-                continue;
-            }
-
-            var trace = spans.Where(s => s.TraceId == accept.TraceId).ToList();
-            run = trace.FirstOrDefault(s => s.Name == "job.run agent");
-            modelCall = trace.FirstOrDefault(s => s.Name.StartsWith("chat", StringComparison.Ordinal) && s.Service == "worker");
-        }
+        static bool IsModelCall(ReceivedSpan span) => span.Name.StartsWith("chat", StringComparison.Ordinal) && span.Service == "worker";
+        var (accept, trace) = await JobTraceAsync(jobId, trace => trace.Any(s => s.Name == "job.run agent") && trace.Any(IsModelCall));
+        var run = trace.FirstOrDefault(s => s.Name == "job.run agent");
+        var modelCall = trace.FirstOrDefault(IsModelCall);
 
         Assert.NotNull(accept);
         Assert.NotNull(run);
@@ -129,5 +106,22 @@ public sealed class TraceTests(AppFixture fixture)
         Assert.Equal(jobId, run.Attributes["aspirellm.job.id"]);
         Assert.Equal(accept.SpanId, run.ParentSpanId);
         Assert.NotNull(modelCall); // the agent loop's model call, in the task's trace
+    }
+
+    /// <summary>The job's job.accept span and every span of its trace received so far, once <paramref name="complete"/> holds or after 30 s.</summary>
+    private async Task<(ReceivedSpan? Accept, List<ReceivedSpan> Trace)> JobTraceAsync(string jobId, Func<List<ReceivedSpan>, bool> complete)
+    {
+        ReceivedSpan? accept = null;
+        List<ReceivedSpan> trace = [];
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && (accept is null || !complete(trace)))
+        {
+            await Task.Delay(500);
+            var spans = fixture.Traces.Spans;
+            accept = spans.FirstOrDefault(s => s.Name == "job.accept" && s.Attributes.GetValueOrDefault("aspirellm.job.id") == jobId);
+            trace = accept is null ? [] : spans.Where(s => s.TraceId == accept.TraceId).ToList();
+        }
+
+        return (accept, trace);
     }
 }
