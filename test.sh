@@ -38,7 +38,9 @@ for result in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns
         continue
     message = result.find(".//t:ErrorInfo/t:Message", ns)
     first = (message.text or "").strip().splitlines()[0][:300] if message is not None and message.text else ""
-    print(f"  {result.get('testName')}\n    {first}")
+    stack = result.find(".//t:ErrorInfo/t:StackTrace", ns)
+    frame = next((line.strip()[:300] for line in (stack.text or "").splitlines() if " in " in line), "") if stack is not None else ""
+    print(f"  {result.get('testName')}\n    {first}\n    {frame}")
 EOF
   done
 fi

@@ -49,7 +49,12 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
 
         var finished = await SubmitJobAsync(caller, """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"a job for the dashboard"}]}""");
         await WaitForJobAsync(caller, finished, "completed");
-        await Task.Delay(TimeSpan.FromSeconds(3)); // every process adds its sums to Postgres each second
+        // Every process adds its sums to Postgres each second: wait until the ledger has the key's four
+        // requests and the metric rollup at least as many, rather than for a fixed time.
+        await EventuallyAsync(async () =>
+            (await admin.GetFromJsonAsync<JsonElement>($"/v1/admin/usage?key_id={keyId}")).GetProperty("total").GetProperty("requests").GetInt64() == 4
+            && (await admin.GetFromJsonAsync<JsonElement>("/v1/admin/overview?range=hour")).GetProperty("totals").GetProperty("requests").GetInt64() >= 4,
+            "the key's usage in the ledger and the overview's rollup");
 
         var context = await _browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
@@ -90,7 +95,9 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("providers"), FullPage = true });
         await page.GotoAsync(DashboardUrl + "/queues");
         await Expect(page.Locator("[data-grid=queues] [data-queue='chat.completion']")).ToBeVisibleAsync();
-        Assert.True(await page.Locator("[data-grid=workers] [data-worker]").CountAsync() >= 4); // 2 Workers × 2 queues
+        // 2 Workers × 2 queues; waited for, as the live page fills its grid after the first render (a bare
+        // count right after navigation failed on a busy machine).
+        await Expect(page.Locator("[data-grid=workers] [data-worker]").Nth(3)).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("queues"), FullPage = true });
 
         // Jobs: filtered by the tenant; then cancel a running batch and retry it from its page.
@@ -191,6 +198,16 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
         using var accepted = await caller.PostAsync("/v1/jobs", Json("{\"kind\":\"batch\",\"input\":{\"requests\":[" + requests + "],\"max_concurrency\":1}}"));
         Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
         return (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Not there after 30 s: {what}.");
+            await Task.Delay(200);
+        }
     }
 
     private static async Task WaitForJobAsync(HttpClient caller, Guid id, string status)
