@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AspireLlm.Bench;
 using AspireLlm.GatewayBench;
 using AspireLlm.Tests.Shared;
 using AspireLlm.Tests.Shared.FakeProviders;
@@ -17,16 +18,7 @@ using AspireLlm.Tests.Shared.FakeProviders;
 var duration = TimeSpan.FromSeconds(Argument("--duration", 10));
 var curveLength = TimeSpan.FromSeconds(Argument("--curve", 180));
 var upstreams = Option("--upstream", "both");
-var apiSettings = new Dictionary<string, string>();
-var commandLine = Environment.GetCommandLineArgs();
-for (var i = 0; i < commandLine.Length - 1; i++)
-{
-    // --env NAME=VALUE (repeatable): runtime or app settings for the Api, to compare configurations in one go.
-    if (commandLine[i] == "--env" && commandLine[i + 1].Split('=', 2) is [var name, var value])
-    {
-        apiSettings[name] = value;
-    }
-}
+var apiSettings = EnvArguments.Read();
 
 Console.WriteLine($"Gateway benchmark: wrk {duration.TotalSeconds:F0} s per row, warm-up curve {curveLength.TotalSeconds:F0} s; Api pinned to core 1, everything else to core 0; Release." +
                   (apiSettings.Count > 0 ? $" Api settings: {string.Join(", ", apiSettings.Select(pair => $"{pair.Key}={pair.Value}"))}" : ""));

@@ -24,23 +24,14 @@ await infrastructure.StartAsync();
 await using var upstream = await FakeProviderServer.StartAsync();
 upstream.Default = FakeReply.Text("The quarterly report shows steady growth.", promptTokens: 20, completionTokens: 8);
 
-var apiSettings = new Dictionary<string, string>
+var apiSettings = EnvArguments.Read(new Dictionary<string, string>
 {
     ["Admin:BootstrapKey"] = AdminKey,
     ["Orchestration:Deployments:mock:Provider"] = "openai-compatible",
     ["Orchestration:Deployments:mock:Model"] = "mock-model",
     ["Orchestration:Deployments:mock:Endpoint"] = upstream.OpenAiEndpoint.ToString(),
     ["Orchestration:Models:mock:Groups:0:Deployments:0"] = "mock",
-};
-var commandLine = Environment.GetCommandLineArgs();
-for (var i = 0; i < commandLine.Length - 1; i++)
-{
-    // --env NAME=VALUE (repeatable): runtime or app settings for the Api, to compare configurations.
-    if (commandLine[i] == "--env" && commandLine[i + 1].Split('=', 2) is [var name, var value])
-    {
-        apiSettings[name] = value;
-    }
-}
+});
 
 using var api = ServiceProcess.Start("Api", infrastructure, apiSettings, "Release", pinToCores: "1");
 Console.WriteLine($"Api process {api.Id}");

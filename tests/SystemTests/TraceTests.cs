@@ -16,9 +16,10 @@ public sealed class TraceTests(AppFixture fixture)
             """{"kind":"chat.completion","input":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"one trace"}]}}""", Encoding.UTF8, "application/json"));
         var jobId = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
-        var (accept, trace) = await JobTraceAsync(jobId, trace => trace.Any(s => s.Name.StartsWith("job.dispatch", StringComparison.Ordinal))
-            && trace.FirstOrDefault(s => s.Name.StartsWith("job.run", StringComparison.Ordinal)) is { } run
-            && trace.Any(s => s.Name.StartsWith("chat", StringComparison.Ordinal) && s.ParentSpanId == run.SpanId));
+        var (accept, trace) = await JobTraceAsync(jobId, (jobAccept, spans) => spans.Any(s => s.SpanId == jobAccept.ParentSpanId)
+            && spans.Any(s => s.Name.StartsWith("job.dispatch", StringComparison.Ordinal))
+            && spans.FirstOrDefault(s => s.Name.StartsWith("job.run", StringComparison.Ordinal)) is { } jobRun
+            && spans.Any(s => s.Name.StartsWith("chat", StringComparison.Ordinal) && s.ParentSpanId == jobRun.SpanId));
         var request = trace.FirstOrDefault(s => s.SpanId == accept?.ParentSpanId);
         var dispatch = trace.FirstOrDefault(s => s.Name.StartsWith("job.dispatch", StringComparison.Ordinal));
         var run = trace.FirstOrDefault(s => s.Name.StartsWith("job.run", StringComparison.Ordinal));
@@ -96,7 +97,7 @@ public sealed class TraceTests(AppFixture fixture)
         var jobId = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
         static bool IsModelCall(ReceivedSpan span) => span.Name.StartsWith("chat", StringComparison.Ordinal) && span.Service == "worker";
-        var (accept, trace) = await JobTraceAsync(jobId, trace => trace.Any(s => s.Name == "job.run agent") && trace.Any(IsModelCall));
+        var (accept, trace) = await JobTraceAsync(jobId, (_, spans) => spans.Any(s => s.Name == "job.run agent") && spans.Any(IsModelCall));
         var run = trace.FirstOrDefault(s => s.Name == "job.run agent");
         var modelCall = trace.FirstOrDefault(IsModelCall);
 
@@ -109,12 +110,12 @@ public sealed class TraceTests(AppFixture fixture)
     }
 
     /// <summary>The job's job.accept span and every span of its trace received so far, once <paramref name="complete"/> holds or after 30 s.</summary>
-    private async Task<(ReceivedSpan? Accept, List<ReceivedSpan> Trace)> JobTraceAsync(string jobId, Func<List<ReceivedSpan>, bool> complete)
+    private async Task<(ReceivedSpan? Accept, List<ReceivedSpan> Trace)> JobTraceAsync(string jobId, Func<ReceivedSpan, List<ReceivedSpan>, bool> complete)
     {
         ReceivedSpan? accept = null;
         List<ReceivedSpan> trace = [];
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline && (accept is null || !complete(trace)))
+        while (DateTime.UtcNow < deadline && (accept is null || !complete(accept, trace)))
         {
             await Task.Delay(500);
             var spans = fixture.Traces.Spans;
