@@ -137,16 +137,39 @@ public sealed partial class CollectionStore
         return vectors;
     }
 
-    /// <summary>Full-text matches, best first: <paramref name="query"/> is a tsquery over keyed lexeme hashes.</summary>
-    public async Task<IReadOnlyList<(Guid Id, double Rank)>> LexicalSearchAsync(Guid collectionId, string query, int limit, CancellationToken cancellationToken)
+    /// <summary>How many of the collection's chunks hold each of these lexeme hashes (0 for none), kept by the chunks' triggers.</summary>
+    public async Task<IReadOnlyList<(string Lexeme, long Chunks)>> LexemeChunksAsync(Guid collectionId, IReadOnlyCollection<string> lexemes, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT id, ts_rank_cd(lexemes, q, 1) AS rank FROM collection_chunks, CAST($2 AS tsquery) AS q
-            WHERE collection_id = $1 AND lexemes @@ q ORDER BY rank DESC, id LIMIT $3
+            SELECT q.lexeme, coalesce(l.chunks, 0) FROM unnest($2::text[]) AS q (lexeme)
+            LEFT JOIN collection_lexemes l ON l.collection_id = $1 AND l.lexeme = q.lexeme
             """);
         command.Parameters.AddWithValue(collectionId);
-        command.Parameters.AddWithValue(query);
+        command.Parameters.AddWithValue(lexemes.ToArray());
+        var counts = new List<(string, long)>(lexemes.Count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts.Add((reader.GetString(0), reader.GetInt32(1)));
+        }
+
+        return counts;
+    }
+
+    /// <summary>Full-text matches, best first: at most <paramref name="candidates"/> chunks matching the query are ranked.</summary>
+    public async Task<IReadOnlyList<(Guid Id, double Rank)>> LexicalSearchAsync(
+        Guid collectionId, LexicalQuery query, int limit, int candidates, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, ts_rank_cd(lexemes, CAST($3 AS tsquery), 1) AS rank
+            FROM (SELECT id, lexemes FROM collection_chunks WHERE collection_id = $1 AND lexemes @@ CAST($2 AS tsquery) LIMIT $5) AS matched
+            ORDER BY rank DESC, id LIMIT $4
+            """);
+        command.Parameters.AddWithValue(collectionId);
+        command.Parameters.AddWithValue(query.Match);
+        command.Parameters.AddWithValue(query.Rank);
         command.Parameters.AddWithValue(limit);
+        command.Parameters.AddWithValue(candidates);
         var found = new List<(Guid, double)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

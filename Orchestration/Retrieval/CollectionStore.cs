@@ -18,7 +18,7 @@ public sealed partial class CollectionStore(NpgsqlDataSource dataSource, Content
         "c.id, c.tenant_id, c.name, c.embedding_model, c.embedding_model_id, c.dimensions, c.chunk_size, c.chunk_overlap, " +
         "c.lexeme_key_id, c.index_generation, c.created_at, " +
         "(SELECT count(*)::int FROM collection_documents d WHERE d.collection_id = c.id), " +
-        "(SELECT count(*)::int FROM collection_chunks k WHERE k.collection_id = c.id)";
+        "c.chunk_count::int";
 
     public ContentCipher Cipher => cipher;
 

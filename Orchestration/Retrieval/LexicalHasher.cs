@@ -46,12 +46,9 @@ public sealed class LexicalHasher(ContentCipher cipher)
         return text.ToString();
     }
 
-    /// <summary>A <c>tsquery</c> matching any of the hashed lexemes (ranking prefers chunks with more of them, closer together); null when there are none.</summary>
-    public string? TsQuery(string keyId, IEnumerable<string> lexemes)
-    {
-        var hashed = lexemes.Distinct(StringComparer.Ordinal).Select(lexeme => HashLexeme(keyId, lexeme)).ToList();
-        return hashed.Count == 0 ? null : string.Join(" | ", hashed);
-    }
+    /// <summary>The distinct keyed hashes of a query's lexemes (see <see cref="LexicalQuery"/> for how they are searched).</summary>
+    public IReadOnlyList<string> HashLexemes(string keyId, IEnumerable<string> lexemes) =>
+        [.. lexemes.Distinct(StringComparer.Ordinal).Select(lexeme => HashLexeme(keyId, lexeme))];
 
     /// <summary>A keyed hash of a text as embedded by <paramref name="model"/> for <paramref name="tenant"/>.</summary>
     public byte[] ContentHash(string keyId, string tenant, string model, string text)

@@ -42,19 +42,16 @@ public sealed class RetrievalSearch(
     {
         var depth = Math.Max(topK * 4, options.CandidateDepth);
         var degraded = new List<string>();
-        IReadOnlyList<(Guid Id, double Score)>? vectorList = null, lexicalList = null;
-        if (mode != SearchMode.Lexical)
-        {
-            vectorList = await VectorCandidatesAsync(collection, query, queryVector, depth, degraded, cancellationToken);
-        }
-
-        if (mode != SearchMode.Vector || vectorList is null)
-        {
-            var lexemes = (await store.LexemesAsync([query], cancellationToken))[0].Select(lexeme => lexeme.Lexeme);
-            lexicalList = hasher.TsQuery(collection.LexemeKeyId, lexemes) is { } tsquery
-                ? await store.LexicalSearchAsync(collection.Id, tsquery, depth, cancellationToken)
-                : [];
-        }
+        // A hybrid search asks both halves at once; a vector search asks full text only when the vector index fails.
+        var vectorSearch = mode == SearchMode.Lexical
+            ? Task.FromResult<IReadOnlyList<(Guid Id, double Score)>?>(null)
+            : VectorCandidatesAsync(collection, query, queryVector, depth, degraded, cancellationToken);
+        var lexicalSearch = mode == SearchMode.Vector ? null : LexicalCandidatesAsync(collection, query, depth, cancellationToken);
+        await Task.WhenAll(lexicalSearch is null ? [vectorSearch] : [vectorSearch, lexicalSearch]);
+        var vectorList = await vectorSearch;
+        var lexicalList = lexicalSearch is not null ? await lexicalSearch
+            : vectorList is null ? await LexicalCandidatesAsync(collection, query, depth, cancellationToken)
+            : null;
 
         var ranked = (vectorList, lexicalList) switch
         {
@@ -90,6 +87,19 @@ public sealed class RetrievalSearch(
         }
 
         return [.. scores.OrderByDescending(pair => pair.Value).ThenBy(pair => pair.Key).Select(pair => (pair.Key, pair.Value))];
+    }
+
+    private async Task<IReadOnlyList<(Guid Id, double Score)>> LexicalCandidatesAsync(CollectionRecord collection, string query, int depth, CancellationToken cancellationToken)
+    {
+        var lexemes = (await store.LexemesAsync([query], cancellationToken))[0].Select(lexeme => lexeme.Lexeme);
+        var hashes = hasher.HashLexemes(collection.LexemeKeyId, lexemes);
+        if (hashes.Count == 0)
+        {
+            return [];
+        }
+
+        var plan = LexicalQuery.Plan(await store.LexemeChunksAsync(collection.Id, [.. hashes], cancellationToken), options.MaxLexicalCandidates);
+        return plan is null ? [] : await store.LexicalSearchAsync(collection.Id, plan, depth, options.MaxLexicalCandidates, cancellationToken);
     }
 
     private async Task<IReadOnlyList<(Guid Id, double Score)>?> VectorCandidatesAsync(
@@ -133,6 +143,13 @@ public sealed class RetrievalOptions
     /// <summary>Candidates taken from each of the vector and the full-text lists before fusion.</summary>
     [System.ComponentModel.DataAnnotations.Range(5, 1000)]
     public int CandidateDepth { get; set; } = 40;
+
+    /// <summary>
+    /// The most chunks a full-text search ranks (ranking reads each one): a query's rarest words are matched
+    /// up to about this many chunks, and its common words only rank what those found (see <see cref="LexicalQuery"/>).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(10, 1_000_000)]
+    public int MaxLexicalCandidates { get; set; } = 500;
 
     /// <summary>The vector search's exploration factor (<c>EF</c>): higher finds more of the true nearest, slower.</summary>
     [System.ComponentModel.DataAnnotations.Range(10, 5000)]
