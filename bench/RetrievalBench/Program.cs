@@ -41,6 +41,8 @@ var rows = new List<(string What, string Value)>();
 
 // Searches made before the measured ones, so that the first few (connections opening, code compiling) are not in the figures.
 const int WarmUpQueries = 20;
+// The semantic cache's paraphrases are looked up this many times each (after a warm-up), for a steadier p99.
+const int SemanticPasses = 4;
 var corpus = Corpus();
 if (only == "all")
 {
@@ -201,19 +203,29 @@ async Task MeasureSemanticCacheAsync()
     var lookups = new List<double>();
     var whole = new List<double>();
     var hits = 0;
+    for (var pass = -1; pass < SemanticPasses; pass++)
     for (var i = 0; i < paraphrases.Count; i++)
     {
+        if (pass < 0 && i >= WarmUpQueries)
+        {
+            break;
+        }
+
         List<Microsoft.Extensions.AI.ChatMessage> asked = [new(Microsoft.Extensions.AI.ChatRole.User, paraphrases[i])];
         var clock = Stopwatch.StartNew();
         var (hit, _) = await cache.LookupAsync("bench", "faq", asked, options, paraphrases[i], CancellationToken.None, vectorsOfParaphrases[i].Vector.ToArray());
-        lookups.Add(clock.Elapsed.TotalMilliseconds);
-        hits += hit is null ? 0 : 1;
+        var lookup = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
         await cache.LookupAsync("bench", "faq", asked, options, paraphrases[i], CancellationToken.None);
-        whole.Add(clock.Elapsed.TotalMilliseconds);
+        if (pass >= 0)
+        {
+            lookups.Add(lookup);
+            whole.Add(clock.Elapsed.TotalMilliseconds);
+            hits += pass == 0 && hit is not null ? 1 : 0;
+        }
     }
 
-    rows.Add(("semantic cache lookup, embedding excluded (1 000 entries in scope)", $"p50 {Percentile(lookups, 50):0.00} ms, p99 {Percentile(lookups, 99):0.00} ms ({hits}/{lookups.Count} paraphrases hit)"));
+    rows.Add(("semantic cache lookup, embedding excluded (1 000 entries in scope)", $"p50 {Percentile(lookups, 50):0.00} ms, p99 {Percentile(lookups, 99):0.00} ms ({hits}/{paraphrases.Count} paraphrases hit; {lookups.Count} lookups)"));
     rows.Add(("semantic cache lookup with the question's embedding", $"p50 {Percentile(whole, 50):0.00} ms, p99 {Percentile(whole, 99):0.00} ms"));
 }
 
