@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The agents benchmark (see bench/AgentsBench/Program.cs): idle WebSocket session memory, event relay
 # latency, Worker CPU per agent step. Builds Release and prints the figures.
-# Usage: bench/run-agents-bench.sh [--sessions 1000] [--rate 200] [--duration 10] [--tasks 100]
+# Usage: bench/run-agents-bench.sh [--sessions 1000] [--rate 200] [--duration 10] [--tasks 100] [--hold SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/install-servers.sh

@@ -51,8 +51,13 @@ public sealed partial class CollectionStore
     public async Task<(bool Replaced, IReadOnlyList<Guid> Removed)> ReplaceChunksAsync(
         Guid collectionId, string documentId, int version, IReadOnlyList<NewChunk> chunks, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // Sealed before the transaction, which holds the collection's row (see LockCollectionAsync).
+        var ids = chunks.Select(chunk => chunk.Id).ToArray();
+        var texts = chunks.Select(chunk => cipher.Seal(chunk.Text, SealContext.For(SealContext.ChunkText, chunk.Id))).ToArray();
+        var embeddings = chunks.Select(chunk => cipher.Seal(VectorBytes(chunk.Embedding), SealContext.For(SealContext.ChunkEmbedding, chunk.Id))).ToArray();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockCollectionAsync(connection, transaction, collectionId, cancellationToken);
         await using (var check = new NpgsqlCommand(
             "SELECT version, indexed_version FROM collection_documents WHERE collection_id = $1 AND id = $2 FOR UPDATE", connection, transaction))
         {
@@ -86,11 +91,11 @@ public sealed partial class CollectionStore
         {
             insert.Parameters.AddWithValue(collectionId);
             insert.Parameters.AddWithValue(documentId);
-            insert.Parameters.AddWithValue(chunks.Select(chunk => chunk.Id).ToArray());
+            insert.Parameters.AddWithValue(ids);
             insert.Parameters.AddWithValue(chunks.Select(chunk => chunk.Position).ToArray());
             insert.Parameters.AddWithValue(chunks.Select(chunk => chunk.ContentHash).ToArray());
-            insert.Parameters.AddWithValue(chunks.Select(chunk => cipher.Seal(chunk.Text, SealContext.For(SealContext.ChunkText, chunk.Id))).ToArray());
-            insert.Parameters.AddWithValue(chunks.Select(chunk => cipher.Seal(VectorBytes(chunk.Embedding), SealContext.For(SealContext.ChunkEmbedding, chunk.Id))).ToArray());
+            insert.Parameters.AddWithValue(texts);
+            insert.Parameters.AddWithValue(embeddings);
             insert.Parameters.AddWithValue(now);
             insert.Parameters.AddWithValue(chunks.Select(chunk => chunk.Lexemes).ToArray());
             await insert.ExecuteNonQueryAsync(cancellationToken);
@@ -110,6 +115,18 @@ public sealed partial class CollectionStore
 
         await transaction.CommitAsync(cancellationToken);
         return (true, removed);
+    }
+
+    /// <summary>
+    /// Takes the collection's row for the rest of the transaction, before any document's: every writer of
+    /// chunks takes it (their triggers update the collection's counts), and deleting the collection holds
+    /// it before its cascade reaches the documents. One order for all of them, so none deadlocks another.
+    /// </summary>
+    private static async Task LockCollectionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid collectionId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT 1 FROM collections WHERE id = $1 FOR NO KEY UPDATE", connection, transaction);
+        command.Parameters.AddWithValue(collectionId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Chunk ids and vectors, in id order after <paramref name="after"/>: a page of a rebuild, or one document's.</summary>
@@ -156,9 +173,26 @@ public sealed partial class CollectionStore
         return counts;
     }
 
-    /// <summary>Full-text matches, best first: at most <paramref name="candidates"/> chunks matching the query are ranked.</summary>
+    /// <summary>
+    /// Full-text matches, best first: at most <paramref name="candidates"/> chunks matching the query are
+    /// ranked; when they are fewer than <paramref name="limit"/>, those of its fallback follow.
+    /// </summary>
     public async Task<IReadOnlyList<(Guid Id, double Rank)>> LexicalSearchAsync(
         Guid collectionId, LexicalQuery query, int limit, int candidates, CancellationToken cancellationToken)
+    {
+        var found = await RankAsync(collectionId, query.Match, query.Rank, limit, candidates, cancellationToken);
+        if (query.Fallback is { } fallback && found.Count < limit)
+        {
+            var seen = found.Select(hit => hit.Id).ToHashSet();
+            found.AddRange((await RankAsync(collectionId, fallback, query.Rank, limit, candidates, cancellationToken))
+                .Where(hit => !seen.Contains(hit.Id)).Take(limit - found.Count));
+        }
+
+        return found;
+    }
+
+    private async Task<List<(Guid Id, double Rank)>> RankAsync(
+        Guid collectionId, string match, string rank, int limit, int candidates, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT id, ts_rank_cd(lexemes, CAST($3 AS tsquery), 1) AS rank
@@ -166,8 +200,8 @@ public sealed partial class CollectionStore
             ORDER BY rank DESC, id LIMIT $4
             """);
         command.Parameters.AddWithValue(collectionId);
-        command.Parameters.AddWithValue(query.Match);
-        command.Parameters.AddWithValue(query.Rank);
+        command.Parameters.AddWithValue(match);
+        command.Parameters.AddWithValue(rank);
         command.Parameters.AddWithValue(limit);
         command.Parameters.AddWithValue(candidates);
         var found = new List<(Guid, double)>();

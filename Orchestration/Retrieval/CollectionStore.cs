@@ -132,25 +132,31 @@ public sealed partial class CollectionStore(NpgsqlDataSource dataSource, Content
     /// <summary>Deletes a document and its chunks; returns the ids of the chunks removed (for the vector index), or null when there was none.</summary>
     public async Task<IReadOnlyList<Guid>?> DeleteDocumentAsync(Guid collectionId, string documentId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockCollectionAsync(connection, transaction, collectionId, cancellationToken);
+        var ids = new List<Guid>();
+        var found = false;
+        await using (var command = new NpgsqlCommand("""
             WITH removed AS (DELETE FROM collection_documents WHERE collection_id = $1 AND id = $2 RETURNING id)
             SELECT k.id FROM collection_chunks k JOIN removed r ON k.document_id = r.id WHERE k.collection_id = $1
             UNION ALL SELECT NULL FROM removed
-            """);
-        command.Parameters.AddWithValue(collectionId);
-        command.Parameters.AddWithValue(documentId);
-        var ids = new List<Guid>();
-        var found = false;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+            """, connection, transaction))
         {
-            found = true;
-            if (!reader.IsDBNull(0))
+            command.Parameters.AddWithValue(collectionId);
+            command.Parameters.AddWithValue(documentId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                ids.Add(reader.GetGuid(0));
+                found = true;
+                if (!reader.IsDBNull(0))
+                {
+                    ids.Add(reader.GetGuid(0));
+                }
             }
         }
 
+        await transaction.CommitAsync(cancellationToken);
         return found ? ids : null;
     }
 

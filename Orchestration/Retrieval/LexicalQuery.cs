@@ -8,14 +8,15 @@ namespace AspireLlm.Orchestration.Retrieval;
 /// words ranks below one with a rare word anyway, which is why dropping them from the match barely
 /// changes the best results (the same reasoning as BM25's inverse document frequency).
 /// </summary>
-public sealed record LexicalQuery(string Match, string Rank)
+public sealed record LexicalQuery(string Match, string Rank, string? Fallback = null)
 {
     /// <summary>
     /// The query for <paramref name="terms"/> (each lexeme hash with how many of the collection's chunks
     /// hold it), matching at most about <paramref name="budget"/> chunks; null when none of the words is
     /// in the collection. Rare words are taken rarest first while their chunks fit the budget (the rarest
     /// always). When even the rarest exceeds it, every word must match (AND), and the search ranks only
-    /// the first <paramref name="budget"/> matches.
+    /// the first <paramref name="budget"/> matches; should that find too few (common words that seldom
+    /// meet), the <see cref="Fallback"/> matches the rarest word alone, within the same budget.
     /// </summary>
     public static LexicalQuery? Plan(IEnumerable<(string Lexeme, long Chunks)> terms, long budget)
     {
@@ -29,7 +30,9 @@ public sealed record LexicalQuery(string Match, string Rank)
         var rank = Or(known);
         if (known[0].Chunks > budget)
         {
-            return new LexicalQuery(string.Join(" & ", known.Select(term => term.Lexeme)), rank);
+            return known.Count == 1
+                ? new LexicalQuery(known[0].Lexeme, rank)
+                : new LexicalQuery(string.Join(" & ", known.Select(term => term.Lexeme)), rank, Fallback: known[0].Lexeme);
         }
 
         var matched = new List<(string Lexeme, long Chunks)>();

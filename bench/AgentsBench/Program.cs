@@ -15,6 +15,7 @@ var sessions = Argument("--sessions", 1000);
 var rate = Argument("--rate", 200);
 var seconds = Argument("--duration", 10);
 var tasks = Argument("--tasks", 100);
+var hold = Argument("--hold", 0); // seconds to keep the idle sessions open after measuring, to attach dotnet-gcdump or dotnet-counters
 const int StepsPerTask = 6; // five tool calls and the answer: six model calls
 const string AdminKey = "bench-admin-key-0123456789abcdef";
 Console.WriteLine($"Agents benchmark: {sessions} idle sessions; relay at {rate} events/s for {seconds} s; {tasks} tasks × {StepsPerTask} steps. " +
@@ -84,6 +85,12 @@ await Task.Delay(5000);
 var after = RssKiB(api.Id);
 Console.WriteLine($"Idle sessions: {sessions} open; Api RSS {before / 1024.0:F1} MiB → {after / 1024.0:F1} MiB: " +
                   $"{(after - before) / (double)sessions:F1} KiB per session (target ≤ 20)");
+if (hold > 0)
+{
+    Console.WriteLine($"Holding the sessions open for {hold} s: Api process {api.Id}");
+    await Task.Delay(TimeSpan.FromSeconds(hold));
+}
+
 foreach (var client in open)
 {
     await client.DisposeAsync();

@@ -17,10 +17,14 @@ DECLARE
     sign int := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END;
 BEGIN
     -- The collection's row first: it serialises writers of one collection, so two of them never take
-    -- lexeme rows crosswise (no deadlocks). After a collection's own delete it matches nothing.
+    -- lexeme rows crosswise (no deadlocks; the writers lock it before the document, see CollectionStore).
     UPDATE collections c SET chunk_count = c.chunk_count + sign * n.chunks
     FROM (SELECT collection_id, count(*) AS chunks FROM changed GROUP BY collection_id ORDER BY collection_id) n
     WHERE c.id = n.collection_id;
+    IF NOT FOUND THEN
+        -- The collection itself is being deleted: its counts go with it.
+        RETURN NULL;
+    END IF;
 
     IF sign > 0 THEN
         INSERT INTO collection_lexemes (collection_id, lexeme, chunks)
@@ -38,6 +42,7 @@ BEGIN
 END $$;
 
 -- Statement triggers with transition tables: one pass over a whole document's chunks, not one per row.
+-- Chunks are never updated in place (a new version replaces them), so insert and delete are every change.
 CREATE TRIGGER collection_chunks_added AFTER INSERT ON collection_chunks
     REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION collection_lexemes_count();
 CREATE TRIGGER collection_chunks_removed AFTER DELETE ON collection_chunks

@@ -11,6 +11,7 @@ public sealed class LexicalQueryTests
 
         Assert.Equal("rarer | rare", query.Match);
         Assert.Equal("rarer | rare | common", query.Rank);
+        Assert.Null(query.Fallback);
     }
 
     [Fact]
@@ -30,6 +31,8 @@ public sealed class LexicalQueryTests
 
         Assert.Equal("data & the", query.Match);
         Assert.Equal("data | the", query.Rank);
+        Assert.Equal("data", query.Fallback);
+        Assert.Null(LexicalQuery.Plan([("the", 9000)], budget: 500)!.Fallback);
     }
 
     [Fact]
