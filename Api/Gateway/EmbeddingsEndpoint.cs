@@ -37,7 +37,7 @@ public static class EmbeddingsEndpoint
             try
             {
                 var tokens = await Orchestration.Tokens.LargePromptGate.RunAsync(
-                    request!.Inputs.Sum(input => (long)input.Length), () => embeddings.CountTokens(request.Inputs), http.RequestAborted);
+                    request!.Inputs.Sum(input => (long)input.Length), () => embeddings.CountTokens(request.Model, request.Inputs), http.RequestAborted);
 
                 var worstCost = embeddings.DeploymentsOf(request.Model).Max(d => d.Price.CostOf(tokens, 0));
                 await using var lease = await admission.AdmitAsync(

@@ -60,7 +60,7 @@ internal sealed class AdmissionChatClient(IChatClient inner, AliasRoute route, I
         // Deployments clamp output to their own maximum, so no call can produce more than the largest of those.
         var deploymentMax = deployments.Max(d => d.Options.MaxOutputTokens);
         var maxOutput = Math.Min(options.MaxOutputTokens ?? deploymentMax, deploymentMax);
-        var prompt = context.PromptTokens(tokens, messages, options, deployments[0].Encoding);
+        var prompt = context.PromptTokens(tokens, messages, options, deployments[0].Encoding, route.LargestContextWindow);
         var worstCost = deployments.Max(d => d.Price.CostOf(prompt, Math.Min(maxOutput, d.Options.MaxOutputTokens)));
 
         // A structured-output answer that is not streamed may need a repair call: the prompt again plus

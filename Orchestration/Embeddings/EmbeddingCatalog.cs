@@ -54,8 +54,16 @@ public sealed class EmbeddingCatalog
 
     public IReadOnlyList<EmbeddingDeployment> DeploymentsOf(string alias) => _aliases[alias];
 
-    /// <summary>Prompt tokens of <paramref name="inputs"/>, for admission before the call.</summary>
-    public int CountTokens(IEnumerable<string> inputs) => inputs.Sum(input => _tokens.CountText(input, TokenEncoding.Cl100k));
+    /// <summary>
+    /// Prompt tokens of <paramref name="inputs"/>, for admission before the call. Each input is counted up
+    /// to the alias's largest context window at most: no deployment takes more of one input (providers
+    /// refuse it, the local model reads its first tokens only), and a huge input costs no more counting.
+    /// </summary>
+    public int CountTokens(string alias, IEnumerable<string> inputs)
+    {
+        var window = _aliases[alias].Max(deployment => deployment.Options.ContextWindow);
+        return inputs.Sum(input => Math.Min(_tokens.CountText(input, TokenEncoding.Cl100k, window), window + 1));
+    }
 
     /// <summary>
     /// The embeddings, the deployment that made them and what they cost. For an alias with
@@ -108,7 +116,7 @@ public sealed class EmbeddingCatalog
                     ResilienceContextPool.Shared.Return(context);
                 }
 
-                var tokens = embeddings.Usage?.InputTokenCount ?? CountTokens(inputs);
+                var tokens = embeddings.Usage?.InputTokenCount ?? CountTokens(alias, inputs);
                 embeddings.Usage ??= new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens };
                 return (embeddings, deployment, deployment.Price.CostOf(tokens, 0));
             }

@@ -81,16 +81,17 @@ public sealed class ModelCallContext
     /// The prompt's token count, counted once per request and encoding: admission and the context
     /// window check both need it, and tokenising a long prompt is the costliest thing the pipeline
     /// does itself. Keyed by the very message list and options, so a repair call's new prompt is
-    /// counted anew.
+    /// counted anew. Counting stops past <paramref name="limit"/> (the alias's largest context window):
+    /// a prompt that long fits no deployment, and a huge one costs no more than that much counting.
     /// </summary>
-    internal int PromptTokens(Tokens.TokenCounter counter, IReadOnlyList<ChatMessage> messages, ChatOptions options, Tokens.TokenEncoding encoding)
+    internal int PromptTokens(Tokens.TokenCounter counter, IReadOnlyList<ChatMessage> messages, ChatOptions options, Tokens.TokenEncoding encoding, int limit)
     {
         if (_counted is { } last && ReferenceEquals(last.Messages, messages) && ReferenceEquals(last.Options, options) && last.Encoding == encoding)
         {
             return last.Tokens;
         }
 
-        var tokens = counter.CountRequest(messages, options, encoding);
+        var tokens = counter.CountRequest(messages, options, encoding, limit);
         _counted = (messages, options, encoding, tokens);
         return tokens;
     }

@@ -14,6 +14,21 @@ public sealed class AliasRoute(string alias, ModelAliasOptions options, IReadOnl
     /// <summary>Every deployment of every group, in fallback order; built once, read on every call.</summary>
     public IReadOnlyList<ModelDeployment> Deployments { get; } = [.. groups.SelectMany(group => group.Deployments)];
 
+    /// <summary>The largest context window of its deployments: a longer prompt fits none of them.</summary>
+    public int LargestContextWindow
+    {
+        get
+        {
+            var largest = 0;
+            for (var d = 0; d < Deployments.Count; d++)
+            {
+                largest = Math.Max(largest, Deployments[d].Options.ContextWindow);
+            }
+
+            return largest;
+        }
+    }
+
     /// <summary>True when every deployment's circuit is open; <paramref name="retryAfter"/> is when the first reopens.</summary>
     public bool AllOpen(out TimeSpan retryAfter)
     {

@@ -85,8 +85,8 @@ internal sealed partial class FallbackChatClient
         }
 
         public int PromptTokens(ModelDeployment deployment) => deployment.Encoding == TokenEncoding.Cl100k
-            ? _cl100k ??= _context.PromptTokens(_owner._tokens, _messages, _options, TokenEncoding.Cl100k)
-            : _o200k ??= _context.PromptTokens(_owner._tokens, _messages, _options, TokenEncoding.O200k);
+            ? _cl100k ??= _context.PromptTokens(_owner._tokens, _messages, _options, TokenEncoding.Cl100k, _owner._route.LargestContextWindow)
+            : _o200k ??= _context.PromptTokens(_owner._tokens, _messages, _options, TokenEncoding.O200k, _owner._route.LargestContextWindow);
 
         /// <summary>Opens a stream's first chunk; false (after recording why) when the next deployment should be tried.</summary>
         public async ValueTask<bool> TryOpenAsync(ModelDeployment deployment, IAsyncEnumerator<ChatResponseUpdate> stream)

@@ -22,7 +22,10 @@ public sealed class ModelUnavailableException(string alias, IReadOnlyList<string
 
 /// <summary>The prompt (plus the requested output) does not fit the context window of any deployment of the alias.</summary>
 public sealed class PromptTooLargeException(string alias, int promptTokens, int largestContextWindow)
-    : Exception($"The prompt has about {promptTokens} tokens, more than model '{alias}' accepts ({largestContextWindow} tokens including the requested output).")
+    : Exception(promptTokens > largestContextWindow
+        // Counting stopped there (TokenCounter's limit): the full count is not known, nor needed.
+        ? $"The prompt has more than {largestContextWindow} tokens, more than model '{alias}' accepts ({largestContextWindow} tokens including the requested output)."
+        : $"The prompt has about {promptTokens} tokens, more than model '{alias}' accepts ({largestContextWindow} tokens including the requested output).")
 {
     public string Alias { get; } = alias;
 

@@ -50,8 +50,13 @@ public sealed class TokenCounter
         }
     }
 
-    public int CountText(string? text, TokenEncoding encoding) =>
-        string.IsNullOrEmpty(text) ? 0 : Count(Tokenizer(encoding), text);
+    /// <summary>
+    /// Tokens of <paramref name="text"/>. With a <paramref name="limit"/>, counting stops once the count
+    /// passes it: the result is then over the limit but not the full count, which is all a check against
+    /// a context window needs, and a huge text costs no more than the limit's worth of counting.
+    /// </summary>
+    public int CountText(string? text, TokenEncoding encoding, int limit = int.MaxValue) =>
+        string.IsNullOrEmpty(text) ? 0 : Count(Tokenizer(encoding), text, limit);
 
     // Providers bill an image by its size and detail; 1 000 tokens covers a high-detail 1024×1024
     // image at OpenAI's rates, and is what an estimate must not undercount.
@@ -60,38 +65,49 @@ public sealed class TokenCounter
     /// <summary>
     /// Prompt tokens of a whole request as the provider will count them, give or take a few: the
     /// messages, and what the options add to the prompt (instructions, tool definitions, a JSON schema).
+    /// With a <paramref name="limit"/>, counting stops once the count passes it (see <see cref="CountText"/>).
     /// </summary>
-    public int CountRequest(IEnumerable<ChatMessage> messages, ChatOptions? options, TokenEncoding encoding)
+    public int CountRequest(IEnumerable<ChatMessage> messages, ChatOptions? options, TokenEncoding encoding, int limit = int.MaxValue)
     {
-        var total = CountPrompt(messages, encoding);
-        if (options is null)
+        var total = CountPrompt(messages, encoding, limit);
+        if (options is null || total > limit)
         {
             return total;
         }
 
         var tokenizer = Tokenizer(encoding);
-        total += options.Instructions is { } instructions ? Count(tokenizer, instructions) : 0;
+        total += options.Instructions is { } instructions ? Count(tokenizer, instructions, Remaining(limit, total)) : 0;
         foreach (var tool in options.Tools ?? [])
         {
-            total += Count(tokenizer, tool.Name) + Count(tokenizer, tool.Description ?? "")
-                + (tool is AIFunctionDeclaration function ? Count(tokenizer, function.JsonSchema.GetRawText()) : 0);
+            if (total > limit)
+            {
+                return total;
+            }
+
+            total += Count(tokenizer, tool.Name) + Count(tokenizer, tool.Description ?? "", Remaining(limit, total))
+                + (tool is AIFunctionDeclaration function ? Count(tokenizer, function.JsonSchema.GetRawText(), Remaining(limit, total)) : 0);
         }
 
-        if (options.ResponseFormat is ChatResponseFormatJson { Schema: { } schema })
+        if (options.ResponseFormat is ChatResponseFormatJson { Schema: { } schema } && total <= limit)
         {
-            total += Count(tokenizer, schema.GetRawText());
+            total += Count(tokenizer, schema.GetRawText(), Remaining(limit, total));
         }
 
         return total;
     }
 
-    /// <summary>Prompt tokens of <paramref name="messages"/> as the provider will count them, give or take a few.</summary>
-    public int CountPrompt(IEnumerable<ChatMessage> messages, TokenEncoding encoding)
+    /// <summary>Prompt tokens of <paramref name="messages"/> as the provider will count them, give or take a few; see <see cref="CountRequest"/> for <paramref name="limit"/>.</summary>
+    public int CountPrompt(IEnumerable<ChatMessage> messages, TokenEncoding encoding, int limit = int.MaxValue)
     {
         var tokenizer = Tokenizer(encoding);
         var total = ReplyPriming;
         foreach (var message in messages)
         {
+            if (total > limit)
+            {
+                return total;
+            }
+
             total += TokensPerMessage;
             if (message.AuthorName is { Length: > 0 } name)
             {
@@ -102,7 +118,7 @@ public sealed class TokenCounter
             {
                 total += content switch
                 {
-                    TextContent text => Count(tokenizer, text.Text),
+                    TextContent text => Count(tokenizer, text.Text, Remaining(limit, total)),
                     FunctionCallContent call => Count(tokenizer, call.Name) + CountArguments(tokenizer, call.Arguments),
                     FunctionResultContent result => Count(tokenizer, result.Result?.ToString() ?? ""),
                     DataContent data when data.HasTopLevelMediaType("image") => TokensPerImage,
@@ -142,9 +158,19 @@ public sealed class TokenCounter
     /// </summary>
     internal const int MaxRunLength = 64;
 
-    private static int Count(Tokenizer tokenizer, string text)
+    /// <summary>
+    /// With a limit, a long text is counted in blocks of about this many characters, so that counting can
+    /// stop once the limit is passed. A block ends where a run of spaces begins, which is where the
+    /// encodings' own pre-tokenizing splits too, so the blocks add up to the same count give or take a token.
+    /// </summary>
+    internal const int BlockLength = 8 * 1024;
+
+    private static int Remaining(int limit, int counted) => limit == int.MaxValue ? int.MaxValue : limit - counted;
+
+    private static int Count(Tokenizer tokenizer, string text, int limit = int.MaxValue)
     {
         var span = text.AsSpan();
+        var blocks = limit != int.MaxValue && span.Length > BlockLength;
         int total = 0, start = 0, run = 0;
         var inSpace = false;
         for (var i = 0; i < span.Length; i++)
@@ -153,6 +179,15 @@ public sealed class TokenCounter
             if (space != inSpace)
             {
                 (run, inSpace) = (0, space);
+                if (blocks && space && i - start >= BlockLength)
+                {
+                    total += tokenizer.CountTokens(span[start..i]);
+                    start = i;
+                    if (total > limit)
+                    {
+                        return total;
+                    }
+                }
             }
 
             // Never between the two halves of a surrogate pair.
@@ -160,6 +195,10 @@ public sealed class TokenCounter
             {
                 total += tokenizer.CountTokens(span[start..i]);
                 (start, run) = (i, 1);
+                if (total > limit)
+                {
+                    return total;
+                }
             }
         }
 

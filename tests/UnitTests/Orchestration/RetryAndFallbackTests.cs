@@ -197,6 +197,7 @@ public sealed class RetryAndFallbackTests
         var error = await Assert.ThrowsAsync<PromptTooLargeException>(() => pipeline.Build().GetResponseAsync(longPrompt));
 
         Assert.Equal(20, error.LargestContextWindow);
+        Assert.Contains("more than 20 tokens", error.Message);
     }
 
     [Fact]

@@ -50,4 +50,38 @@ public sealed class TokenCounterTests
             Assert.InRange(byPiece, O200k.CountTokens(text), O200k.CountTokens(text) + (2 * ((text.Length / TokenCounter.MaxRunLength) + 1)));
         }
     }
+
+    [Fact]
+    public void Counting_stops_soon_after_the_limit_and_below_it_counts_as_without_one()
+    {
+        // About 1 MiB of prose: some 230 000 tokens.
+        var text = string.Join(' ', Enumerable.Repeat("The quick brown fox jumps over the lazy dog. It was not amused; nobody asked it.", 13_000));
+        var full = TokenCounter.Shared.CountText(text, TokenEncoding.O200k);
+
+        var limited = TokenCounter.Shared.CountText(text, TokenEncoding.O200k, limit: 10_000);
+
+        // Past the limit by at most one block (about 8 000 characters, some 2 000 tokens of this text).
+        Assert.InRange(limited, 10_001, 10_000 + TokenCounter.BlockLength);
+        Assert.True(full > 20 * limited, $"full {full}, limited {limited}");
+
+        // Under its limit, a text counted in blocks (cut where a run of spaces begins) counts as whole text does.
+        var shorter = text[..200_000];
+        Assert.Equal(O200k.CountTokens(shorter), TokenCounter.Shared.CountText(shorter, TokenEncoding.O200k, limit: 1_000_000));
+    }
+
+    [Fact]
+    public void A_request_is_counted_up_to_the_limit_across_its_messages()
+    {
+        var huge = new string('x', 500_000);
+        List<Microsoft.Extensions.AI.ChatMessage> messages =
+        [
+            new(Microsoft.Extensions.AI.ChatRole.System, "You are concise."),
+            new(Microsoft.Extensions.AI.ChatRole.User, huge),
+            new(Microsoft.Extensions.AI.ChatRole.User, huge),
+        ];
+
+        var limited = TokenCounter.Shared.CountRequest(messages, null, TokenEncoding.O200k, limit: 5_000);
+
+        Assert.InRange(limited, 5_001, 5_000 + TokenCounter.MaxRunLength);
+    }
 }
