@@ -11,6 +11,36 @@ namespace AspireLlm.Orchestration.Tokens;
 /// </summary>
 internal static class BackgroundCpuWork
 {
+    private static readonly long YieldInterval = System.Diagnostics.Stopwatch.Frequency / 1000;
+
+    [ThreadStatic]
+    private static long _nextYield;
+
     public static Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken) =>
-        Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task.Factory.StartNew(() =>
+        {
+            _nextYield = System.Diagnostics.Stopwatch.GetTimestamp() + YieldInterval;
+            try
+            {
+                return work();
+            }
+            finally
+            {
+                _nextYield = 0;
+            }
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// Called between pieces of long work: on a thread of this kind, gives the CPU to any runnable thread
+    /// once a millisecond. The scheduler would otherwise let this thread run out its slice (a few ms)
+    /// before a request's woken thread, at every hop of that request.
+    /// </summary>
+    public static void YieldNow()
+    {
+        if (_nextYield != 0 && System.Diagnostics.Stopwatch.GetTimestamp() >= _nextYield)
+        {
+            Thread.Yield();
+            _nextYield = System.Diagnostics.Stopwatch.GetTimestamp() + YieldInterval;
+        }
+    }
 }

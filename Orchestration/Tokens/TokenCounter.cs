@@ -183,6 +183,7 @@ public sealed class TokenCounter
                 {
                     total += tokenizer.CountTokens(span[start..i]);
                     start = i;
+                    BackgroundCpuWork.YieldNow();
                     if (total > limit)
                     {
                         return total;
@@ -195,6 +196,7 @@ public sealed class TokenCounter
             {
                 total += tokenizer.CountTokens(span[start..i]);
                 (start, run) = (i, 1);
+                BackgroundCpuWork.YieldNow();
                 if (total > limit)
                 {
                     return total;
