@@ -11,12 +11,15 @@ namespace AspireLlm.Orchestration.Caching;
 /// The exact-cache key: SHA-256 over a canonical, versioned JSON form of the whole request, so that
 /// JSON property order (in tool schemas, arguments, extra properties) never matters and any change
 /// to a message or a generation parameter gives another key. The tenant is part of it, so tenants
-/// never share entries. Bump <see cref="Version"/> whenever the form changes.
+/// never share entries. Bump <see cref="Version"/> whenever the form changes (2: long texts by their hash).
 /// </summary>
 public static class CacheKey
 {
-    public const int Version = 1;
-    public const string Prefix = "aspirellm:cache:v1:";
+    public const int Version = 2;
+    public const string Prefix = "aspirellm:cache:v2:";
+
+    /// <summary>Texts this long are keyed by their SHA-256 (<see cref="TextHash"/>), not copied into the key's JSON.</summary>
+    internal const int LongText = 4 * 1024;
 
     public static string Compute(string tenant, string alias, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
@@ -56,6 +59,9 @@ public static class CacheKey
             writer.WriteStartObject();
             switch (content)
             {
+                case TextContent { Text.Length: >= LongText } text:
+                    writer.WriteString("text_sha256", TextHash.Sha256Hex(text.Text));
+                    break;
                 case TextContent text:
                     writer.WriteString("text", text.Text);
                     break;

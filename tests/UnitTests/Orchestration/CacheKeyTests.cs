@@ -116,4 +116,20 @@ public sealed class CacheKeyTests
 
         Assert.Equal(Key(a), Key(b));
     }
+
+    [Fact]
+    public void A_long_text_is_keyed_by_its_hash_and_every_character_still_counts()
+    {
+        // Over the long-text length, with a surrogate pair across the hash's 16 384-character pieces.
+        var text = new string('a', 16_383) + "😀" + new string('b', 20_000);
+        List<ChatMessage> Of(string content) => [new(ChatRole.User, content)];
+
+        Assert.Equal(Key(null, messages: Of(text)), Key(null, messages: Of(new string(text))));
+        Assert.NotEqual(Key(null, messages: Of(text)), Key(null, messages: Of(text[..^1] + "c")));
+        Assert.NotEqual(Key(null, messages: Of(text)), Key(null, messages: Of(text.Replace("😀", "😁", StringComparison.Ordinal))));
+        Assert.NotEqual(Key(null, messages: Of(text)), Key(null, messages: Of(text + " ")));
+        Assert.Equal(
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))),
+            AspireLlm.Orchestration.Hashing.TextHash.Sha256Hex(text));
+    }
 }
