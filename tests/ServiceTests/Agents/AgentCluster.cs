@@ -12,8 +12,9 @@ namespace AspireLlm.ServiceTests.Agents;
 /// <summary>
 /// Agent tasks end to end on real processes and sockets: two Api processes (a session can resume on
 /// the other), Worker processes started by the tests (a test may kill one), their own Postgres and
-/// Redis (Workers take every queued job), and a loopback tool server for <c>http_get</c> that counts
-/// each path it serves and can be slow (<c>?delay_ms=</c>).
+/// Redis (Workers take every queued job), a loopback tool server for <c>http_get</c> that counts
+/// each path it serves and can be slow (<c>?delay_ms=</c>), and our sample MCP server (its own process,
+/// registered as <c>Agents:McpServers:sample</c>, its tools allowed to <c>tester</c> as <c>sample_*</c>).
 /// </summary>
 public sealed class AgentCluster : IAsyncLifetime
 {
@@ -37,6 +38,8 @@ public sealed class AgentCluster : IAsyncLifetime
 
     private readonly LocalInfrastructure _infrastructure = new();
     private readonly List<ServiceProcess> _workers = [];
+    private readonly Dictionary<string, string> _settings = new(Settings) { ["Agents:tester:Tools:2"] = "sample_*" };
+    private ServiceProcess? _mcp;
     private HttpListener? _tools;
     private Task? _toolLoop;
 
@@ -54,9 +57,12 @@ public sealed class AgentCluster : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _infrastructure.StartAsync();
-        Api1 = ServiceProcess.Start("Api", _infrastructure, Settings);
-        Api2 = ServiceProcess.Start("Api", _infrastructure, Settings);
         using var http = new HttpClient();
+        _mcp = ServiceProcess.Start("McpSample", _infrastructure, new Dictionary<string, string>());
+        await _mcp.WaitHealthyAsync(http);
+        _settings["Agents:McpServers:sample:Endpoint"] = new Uri(_mcp.BaseAddress, "/mcp").ToString();
+        Api1 = ServiceProcess.Start("Api", _infrastructure, _settings);
+        Api2 = ServiceProcess.Start("Api", _infrastructure, _settings);
         await Task.WhenAll(Api1.WaitHealthyAsync(http), Api2.WaitHealthyAsync(http));
         StartWorker();
         StartTools();
@@ -64,7 +70,7 @@ public sealed class AgentCluster : IAsyncLifetime
 
     public ServiceProcess StartWorker(Dictionary<string, string>? extra = null)
     {
-        var settings = new Dictionary<string, string>(Settings);
+        var settings = new Dictionary<string, string>(_settings);
         foreach (var (name, value) in extra ?? [])
         {
             settings[name] = value;
@@ -196,6 +202,7 @@ public sealed class AgentCluster : IAsyncLifetime
 
         Api1?.Dispose();
         Api2?.Dispose();
+        _mcp?.Dispose();
         await _infrastructure.DisposeAsync();
     }
 }
