@@ -49,6 +49,7 @@ public sealed class AgentTests(AppFixture fixture, ITestOutputHelper output) : I
         await first.SendAsync(Start(taskId,
             new { thought = "Let me check." },
             new { tool = "http_get", arguments = new { url = _tools.Url("/forecast") } },
+            new { tool = "sample_add", arguments = new { a = 2, b = 3 } },
             new { ask = "Which day?" },
             new { answer = "Friday looks dry." }));
         var before = await first.ReceiveUntilAsync(AgentSocketClient.OfType("need_input"), Wait);
@@ -64,8 +65,10 @@ public sealed class AgentTests(AppFixture fixture, ITestOutputHelper output) : I
 
         var all = before.Concat(after).ToList();
         Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), all.Select(e => e.GetProperty("seq").GetInt64()));
-        Assert.Equal(["task_started", "thought", "action", "tool_result", "need_input", "complete"], all.Select(TypeOf));
+        Assert.Equal(["task_started", "thought", "action", "tool_result", "action", "tool_result", "need_input", "complete"], all.Select(TypeOf));
         Assert.Equal("Friday looks dry.", all[^1].GetProperty("output").GetString());
+        // The AppHost's sample MCP server, as F5 runs it: its tools are the default agent's.
+        Assert.Equal(("sample_add", "5", false), (all[4].GetProperty("tool").GetString(), all[5].GetProperty("result").GetString(), all[5].GetProperty("is_error").GetBoolean()));
         Assert.Equal(1, _tools.Hits("/forecast"));
 
         // The REST face of the same task: the job, and its events as SSE with the same numbers.
