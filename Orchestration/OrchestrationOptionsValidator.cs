@@ -109,7 +109,12 @@ internal sealed class OrchestrationOptionsValidator(IConfiguration? configuratio
         }
 
         RequirePositive($"{setting}:AttemptTimeout", deployment.AttemptTimeout, failures);
-        if (deployment.MaxOutputTokens > deployment.ContextWindow)
+        if (deployment.ContextWindow <= 0)
+        {
+            // Token counts stop at the window: a window of 0 would make every prompt count as none.
+            failures.Add($"{setting}:ContextWindow must be positive.");
+        }
+        else if (deployment.MaxOutputTokens > deployment.ContextWindow)
         {
             failures.Add($"{setting}:MaxOutputTokens must not exceed ContextWindow.");
         }

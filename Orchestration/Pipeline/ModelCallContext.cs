@@ -86,17 +86,18 @@ public sealed class ModelCallContext
     /// </summary>
     internal int PromptTokens(Tokens.TokenCounter counter, IReadOnlyList<ChatMessage> messages, ChatOptions options, Tokens.TokenEncoding encoding, int limit)
     {
-        if (_counted is { } last && ReferenceEquals(last.Messages, messages) && ReferenceEquals(last.Options, options) && last.Encoding == encoding)
+        if (_counted is { } last && ReferenceEquals(last.Messages, messages) && ReferenceEquals(last.Options, options) && last.Encoding == encoding
+            && last.Limit == limit)
         {
             return last.Tokens;
         }
 
         var tokens = counter.CountRequest(messages, options, encoding, limit);
-        _counted = (messages, options, encoding, tokens);
+        _counted = (messages, options, encoding, limit, tokens);
         return tokens;
     }
 
-    private (IReadOnlyList<ChatMessage> Messages, ChatOptions Options, Tokens.TokenEncoding Encoding, int Tokens)? _counted;
+    private (IReadOnlyList<ChatMessage> Messages, ChatOptions Options, Tokens.TokenEncoding Encoding, int Limit, int Tokens)? _counted;
 
     internal void AddUsage(long inputTokens, long outputTokens, decimal cost, bool partial)
     {

@@ -111,16 +111,21 @@ public sealed class TokenCounter
             total += TokensPerMessage;
             if (message.AuthorName is { Length: > 0 } name)
             {
-                total += TokensPerName + Count(tokenizer, name);
+                total += TokensPerName + Count(tokenizer, name, Remaining(limit, total));
             }
 
             foreach (var content in message.Contents)
             {
+                if (total > limit)
+                {
+                    return total;
+                }
+
                 total += content switch
                 {
                     TextContent text => Count(tokenizer, text.Text, Remaining(limit, total)),
-                    FunctionCallContent call => Count(tokenizer, call.Name) + CountArguments(tokenizer, call.Arguments),
-                    FunctionResultContent result => Count(tokenizer, result.Result?.ToString() ?? ""),
+                    FunctionCallContent call => Count(tokenizer, call.Name) + CountArguments(tokenizer, call.Arguments, Remaining(limit, total)),
+                    FunctionResultContent result => Count(tokenizer, result.Result?.ToString() ?? "", Remaining(limit, total)),
                     DataContent data when data.HasTopLevelMediaType("image") => TokensPerImage,
                     UriContent uri when uri.HasTopLevelMediaType("image") => TokensPerImage,
                     _ => 0,
@@ -131,7 +136,7 @@ public sealed class TokenCounter
         return total;
     }
 
-    private static int CountArguments(Tokenizer tokenizer, IDictionary<string, object?>? arguments)
+    private static int CountArguments(Tokenizer tokenizer, IDictionary<string, object?>? arguments, int limit)
     {
         var total = 0;
         if (arguments is null)
@@ -141,7 +146,12 @@ public sealed class TokenCounter
 
         foreach (var (name, value) in arguments)
         {
-            total += Count(tokenizer, name) + Count(tokenizer, value?.ToString() ?? "");
+            if (total > limit)
+            {
+                return total;
+            }
+
+            total += Count(tokenizer, name) + Count(tokenizer, value?.ToString() ?? "", Remaining(limit, total));
         }
 
         return total;
@@ -160,8 +170,10 @@ public sealed class TokenCounter
 
     /// <summary>
     /// With a limit, a long text is counted in blocks of about this many characters, so that counting can
-    /// stop once the limit is passed. A block ends where a run of spaces begins, which is where the
-    /// encodings' own pre-tokenizing splits too, so the blocks add up to the same count give or take a token.
+    /// stop once the limit is passed. A block ends at a space that follows a letter or a digit: the
+    /// encodings' own pre-tokenizing always splits there (no pre-token runs from a word into the space
+    /// after it), so the blocks add up to the whole text's count. Not at a newline: punctuation and the
+    /// newlines after it are one pre-token.
     /// </summary>
     internal const int BlockLength = 8 * 1024;
 
@@ -179,7 +191,7 @@ public sealed class TokenCounter
             if (space != inSpace)
             {
                 (run, inSpace) = (0, space);
-                if (blocks && space && i - start >= BlockLength)
+                if (blocks && span[i] == ' ' && i - start >= BlockLength && char.IsLetterOrDigit(span[i - 1]))
                 {
                     total += tokenizer.CountTokens(span[start..i]);
                     start = i;

@@ -3,6 +3,7 @@ using System.Text;
 using AspireLlm.Orchestration.Agents;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -58,6 +59,13 @@ internal sealed partial class McpTools(IOptions<AgentOptions> options, ILoggerFa
             }
 
             return new ToolResult(text.ToString().TrimEnd('\n'), result.IsError == true);
+        }
+        catch (McpProtocolException exception)
+        {
+            // The server answered, with an error (an unknown tool, bad arguments): the connection is fine
+            // and stays for the other tasks using it; the error is this call's result.
+            LogCallFailed(logger, server, tool, exception);
+            return ToolResult.Error($"The tool {server}_{tool} failed: {exception.Message}");
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -74,8 +74,9 @@ await using (var warm = await AgentSocketClient.ConnectAsync(api.BaseAddress, Ad
 }
 
 await Task.Delay(2000);
-var heapBefore = RetainedHeap.Bytes(api.Id);
+// Resident memory is read before each induced collection, so both readings hold the garbage of the moment.
 var before = RssKiB(api.Id);
+var heapBefore = RetainedHeap.Bytes(api.Id);
 var open = new List<AgentSocketClient>(sessions);
 for (var i = 0; i < sessions; i++)
 {

@@ -32,9 +32,10 @@ internal static class RetainedHeap
         if (!reading.Wait(TimeSpan.FromSeconds(30)))
         {
             session.Stop();
+            reading.Wait(TimeSpan.FromSeconds(10));
             throw new TimeoutException("No induced collection was reported within 30 s.");
         }
 
-        return retained;
+        return retained >= 0 ? retained : throw new InvalidOperationException("The event stream ended without the induced collection's heap statistics.");
     }
 }

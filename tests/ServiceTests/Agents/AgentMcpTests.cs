@@ -40,6 +40,7 @@ public sealed class AgentMcpTests(AgentCluster cluster)
         Assert.False(results[1].GetProperty("is_error").GetBoolean());
         // A tool the server does not have is that call's error, not the task's.
         Assert.True(results[2].GetProperty("is_error").GetBoolean());
+        Assert.Contains("no_such_tool", results[2].GetProperty("result").GetString());
         Assert.Equal("Done.", events[^1].GetProperty("output").GetString());
     }
 }

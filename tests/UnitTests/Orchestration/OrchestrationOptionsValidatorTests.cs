@@ -34,6 +34,7 @@ public sealed class OrchestrationOptionsValidatorTests
             {
                 ["pigeon"] = new DeploymentOptions { Provider = "carrier-pigeon", Model = "coo" },
                 ["azure"] = new DeploymentOptions { Provider = ProviderNames.AzureOpenAI, Model = "gpt", ApiKeySecret = "Secrets:Azure" },
+                ["windowless"] = new DeploymentOptions { Provider = ProviderNames.Simulator, Model = "sim", ContextWindow = 0 },
             },
             Models =
             {
@@ -50,5 +51,6 @@ public sealed class OrchestrationOptionsValidatorTests
         Assert.Contains("Orchestration:Deployments:azure:ApiKeySecret points at 'Secrets:Azure', which is not set", result.FailureMessage);
         Assert.Contains("Orchestration:Models:fast:Groups:0:Deployments names 'missing'", result.FailureMessage);
         Assert.Contains("Orchestration:Models:empty:Groups must list at least one group", result.FailureMessage);
+        Assert.Contains("Orchestration:Deployments:windowless:ContextWindow must be positive", result.FailureMessage);
     }
 }

@@ -64,9 +64,33 @@ public sealed class TokenCounterTests
         Assert.InRange(limited, 10_001, 10_000 + TokenCounter.BlockLength);
         Assert.True(full > 20 * limited, $"full {full}, limited {limited}");
 
-        // Under its limit, a text counted in blocks (cut where a run of spaces begins) counts as whole text does.
+        // Under its limit, a text counted in blocks (cut at a space after a word) counts as whole text does.
         var shorter = text[..200_000];
         Assert.Equal(O200k.CountTokens(shorter), TokenCounter.Shared.CountText(shorter, TokenEncoding.O200k, limit: 1_000_000));
+    }
+
+    [Theory]
+    [InlineData("if (ready) {\n    start();\n}\n\nDone.\n\n- item one;\n- item two.\n\n")]
+    [InlineData("Dear team,\r\n\r\nThe figures: 12 345, 6.7%; see “notes”.  Thanks!\r\n")]
+    public void Blocks_cut_only_where_the_encoding_splits_too(string sample)
+    {
+        var text = string.Concat(Enumerable.Repeat(sample, 4_000));
+
+        Assert.Equal(O200k.CountTokens(text), TokenCounter.Shared.CountText(text, TokenEncoding.O200k, limit: 10_000_000));
+    }
+
+    [Fact]
+    public void Tool_results_and_call_arguments_are_counted_up_to_the_limit_too()
+    {
+        var huge = new string('x', 500_000);
+        List<Microsoft.Extensions.AI.ChatMessage> messages =
+        [
+            new(Microsoft.Extensions.AI.ChatRole.Assistant, [new Microsoft.Extensions.AI.FunctionCallContent("c1", "lookup", new Dictionary<string, object?> { ["q"] = huge })]),
+            new(Microsoft.Extensions.AI.ChatRole.Tool, [new Microsoft.Extensions.AI.FunctionResultContent("c1", huge)]),
+        ];
+
+        Assert.InRange(TokenCounter.Shared.CountRequest(messages, null, TokenEncoding.O200k, limit: 5_000), 5_001, 5_000 + TokenCounter.MaxRunLength);
+        Assert.InRange(TokenCounter.Shared.CountRequest(messages[1..], null, TokenEncoding.O200k, limit: 5_000), 5_001, 5_000 + TokenCounter.MaxRunLength);
     }
 
     [Fact]
