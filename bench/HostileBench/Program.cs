@@ -113,6 +113,11 @@ Console.WriteLine(Row("quiet", quiet, ""));
 Console.WriteLine(Row($"{clients} hostile clients", loud, string.Join(", ", statuses.OrderBy(pair => pair.Key).Select(pair => $"{pair.Key}: {pair.Value}"))));
 Console.WriteLine();
 Console.WriteLine($"normal p99 under the burst / quiet: {loud.Normal.Percentile(99) / quiet.Normal.Percentile(99):F2}× (target ≤ 2×); /health p99 under the burst: {loud.Health.Percentile(99):F1} ms (target < 50 ms)");
+// The normal traffic is the same in both phases, so the extra CPU of the burst is the hostile requests'
+// (an estimate: under contention the normal requests cost a little more too).
+var hostileAnswers = statuses.Values.Sum();
+Console.WriteLine($"hostile requests answered: {hostileAnswers / duration.TotalSeconds:F1}/s; Api CPU per hostile request ≈ " +
+                  $"{(loud.Cpu - quiet.Cpu).TotalMilliseconds / Math.Max(1, hostileAnswers):F1} ms (burst CPU minus quiet CPU)");
 Console.WriteLine($"Api peak RSS: {api.PeakRssMiB():F0} MiB");
 
 static string Row(string phase, (LoadResult Normal, LoadResult Health, TimeSpan Cpu) result, string hostile) =>
