@@ -43,6 +43,9 @@ public static class OrchestrationExtensions
         return builder;
     }
 
+    /// <summary>See <see cref="Tokens.HeavyWorkPriority"/>; our container images set <c>Idle</c>.</summary>
+    public const string HeavyWorkPrioritySetting = "Orchestration:HeavyWorkPriority";
+
     /// <summary>
     /// Registers the model pipeline and its options (validated at start: a bad setting stops the
     /// process with a message naming it). Used by both the Api and the Worker. Redis, when
@@ -61,6 +64,9 @@ public static class OrchestrationExtensions
         builder.Services.AddSingleton<IPostConfigureOptions<OrchestrationOptions>, DefaultRouting>();
         builder.Services.AddSingleton<IValidateOptions<OrchestrationOptions>>(
             services => new OrchestrationOptionsValidator(services.GetRequiredService<IConfiguration>()));
+
+        // Process-wide, so set here once: how the threads doing heavy work for one caller are scheduled.
+        Tokens.BackgroundCpuWork.Priority = builder.Configuration.GetValue(HeavyWorkPrioritySetting, Tokens.HeavyWorkPriority.Normal);
 
         // First among the hosted services: what starts after it (Hangfire's servers, Kestrel) finds the tokenizers loaded.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, Tokens.TokenizerWarmUp>());

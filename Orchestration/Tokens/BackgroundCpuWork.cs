@@ -6,8 +6,7 @@ namespace AspireLlm.Orchestration.Tokens;
 /// thread pool's. A process that sees one CPU starts with a single pool thread and adds more only about
 /// once a second: a pool thread held for a few hundred milliseconds left health probes and every other
 /// request queued behind it (bench/run-hostile-bench.sh: /health p99 1.3 s under 8 hostile clients).
-/// The thread keeps normal priority: at nice 10 it was starved by every other process on a shared
-/// host, and a hostile-input test waited over 15 s for an embeddings answer on a busy machine.
+/// How the thread is scheduled is <see cref="Priority"/> (see <see cref="HeavyWorkPriority"/>).
 /// </summary>
 internal static class BackgroundCpuWork
 {
@@ -16,9 +15,18 @@ internal static class BackgroundCpuWork
     [ThreadStatic]
     private static long _nextYield;
 
+    /// <summary>Set once at start from <c>Orchestration:HeavyWorkPriority</c>.</summary>
+    public static HeavyWorkPriority Priority { get; set; } = HeavyWorkPriority.Normal;
+
     public static Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken) =>
         Task.Factory.StartNew(() =>
         {
+            // A LongRunning task has a thread of its own that ends with it, so the policy never outlives the work.
+            if (Priority == HeavyWorkPriority.Idle)
+            {
+                ThreadScheduling.MakeCurrentThreadIdle();
+            }
+
             _nextYield = System.Diagnostics.Stopwatch.GetTimestamp() + YieldInterval;
             try
             {

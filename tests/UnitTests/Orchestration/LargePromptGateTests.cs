@@ -1,4 +1,6 @@
+using AspireLlm.Orchestration;
 using AspireLlm.Orchestration.Tokens;
+using Microsoft.Extensions.Hosting;
 
 namespace AspireLlm.UnitTests.Orchestration;
 
@@ -31,5 +33,31 @@ public sealed class LargePromptGateTests
 
         // The turn was given back: the next large piece of work runs.
         Assert.Equal(42, await LargePromptGate.RunAsync(LargePromptGate.Threshold, () => 42, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task With_the_idle_setting_large_work_runs_at_Linux_idle_priority_and_nothing_else_does()
+    {
+        const int SchedIdle = 5;
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration[OrchestrationExtensions.HeavyWorkPrioritySetting] = "Idle";
+        try
+        {
+            builder.AddOrchestration();
+            Assert.Equal(HeavyWorkPriority.Idle, BackgroundCpuWork.Priority);
+
+            var large = await LargePromptGate.RunAsync(LargePromptGate.Threshold, ThreadScheduling.CurrentPolicy, CancellationToken.None);
+            var small = await LargePromptGate.RunAsync(LargePromptGate.Threshold - 1, ThreadScheduling.CurrentPolicy, CancellationToken.None);
+
+            Assert.Equal(SchedIdle, large);
+            Assert.Equal(0, small);
+            Assert.Equal(0, ThreadScheduling.CurrentPolicy());
+        }
+        finally
+        {
+            BackgroundCpuWork.Priority = HeavyWorkPriority.Normal;
+        }
+
+        Assert.Equal(0, await LargePromptGate.RunAsync(LargePromptGate.Threshold, ThreadScheduling.CurrentPolicy, CancellationToken.None));
     }
 }
