@@ -82,10 +82,13 @@ public static class Extensions
                     .AddSource(TelemetryPrefix + "*")
                     .AddSource("Experimental.Microsoft.Extensions.AI")
                     .AddAspNetCoreInstrumentation(tracing =>
-                        // Probes are polled every few seconds; tracing them only buries real requests.
+                        // Probes are polled every few seconds; tracing them only buries real requests. A WebSocket
+                        // request (an agent session, a Blazor circuit) lasts as long as its connection: its span would
+                        // close hours later and its tags would be held all that time, for every open connection.
                         tracing.Filter = context =>
                             !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                            && !context.WebSockets.IsWebSocketRequest)
                     .AddHttpClientInstrumentation();
             });
 

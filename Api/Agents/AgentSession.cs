@@ -26,6 +26,7 @@ internal sealed partial class AgentSession(
     ILogger<AgentSession> logger)
 {
     private static readonly TimeSpan StateCheckInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RevokedCloseGrace = TimeSpan.FromSeconds(2);
 
     // Never disposed: a relay or the revocation may still be waiting on it as the session ends (it holds no handle).
     private readonly SemaphoreSlim _sendGate = new(1, 1);
@@ -33,12 +34,11 @@ internal sealed partial class AgentSession(
 
     public async Task RunAsync(CancellationToken revoked, CancellationToken aborted)
     {
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        // Revocation is said on the socket, then the session closes (dropped if the client does not close too).
-        await using var onRevoked = revoked.Register(() => _ = EndRevokedAsync(stopping));
+        // Revocation is said on the socket, then the session closes (aborted if the client does not close too).
+        await using var onRevoked = revoked.Register(static session => _ = ((AgentSession)session!).EndRevokedAsync(), this);
         try
         {
-            await ReceiveLoopAsync(stopping.Token);
+            await ReceiveLoopAsync(aborted);
         }
         catch (Exception exception) when (exception is OperationCanceledException or WebSocketException)
         {
@@ -50,17 +50,22 @@ internal sealed partial class AgentSession(
         }
     }
 
-    private async Task EndRevokedAsync(CancellationTokenSource stopping)
+    private async Task EndRevokedAsync()
     {
         try
         {
             await SendAsync(ErrorFrame(null, "key_revoked", "The API key of this session was revoked."), CancellationToken.None);
             await CloseAsync(WebSocketCloseStatus.PolicyViolation, "key revoked");
-            stopping.CancelAfter(TimeSpan.FromSeconds(2));
+            await Task.Delay(RevokedCloseGrace, timeProvider);
         }
         catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException)
         {
             // The session ended meanwhile.
+        }
+        finally
+        {
+            // Ends the receive loop if the client has not completed the close handshake.
+            socket.Abort();
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 using AspireLlm.Api.ApiKeys;
 using AspireLlm.Api.Streams;
@@ -64,9 +65,22 @@ internal static class AgentSocketEndpoint
             KeepAliveInterval = heartbeat,
             KeepAliveTimeout = heartbeat,
         });
+        EndUpgradeActivity();
         var session = ActivatorUtilities.CreateInstance<AgentSession>(services, socket, key);
         await session.RunAsync(stream.Revoked, cancellationToken);
         return Results.Empty;
+    }
+
+    /// <summary>
+    /// The session runs outside the upgrade request's activity, which ends here. Tracing leaves WebSocket
+    /// requests out (ServiceDefaults), but the activity still exists, and the Redis instrumentation keeps
+    /// the profile of every command run under an activity until that activity stops: under one that lasts
+    /// as long as the session, a busy session would grow for as long as it lives.
+    /// </summary>
+    private static void EndUpgradeActivity()
+    {
+        Activity.Current?.Stop();
+        Activity.Current = null;
     }
 
     private static IResult Problem(int status, string title, string detail, string code) =>

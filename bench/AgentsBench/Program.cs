@@ -76,20 +76,26 @@ await using (var warm = await AgentSocketClient.ConnectAsync(api.BaseAddress, Ad
 await Task.Delay(2000);
 // Resident memory is read before each induced collection, so both readings hold the garbage of the moment.
 var before = RssKiB(api.Id);
-var heapBefore = RetainedHeap.Bytes(api.Id);
+var heapBefore = RetainedHeap.Take(api.Id);
 var open = new List<AgentSocketClient>(sessions);
 for (var i = 0; i < sessions; i++)
 {
-    open.Add(await AgentSocketClient.ConnectAsync(api.BaseAddress, AdminKey));
+    var client = await AgentSocketClient.ConnectAsync(api.BaseAddress, AdminKey);
+    // A live client always has a receive pending, which is what answers the Api's protocol pings; without it
+    // the Api rightly drops the session after its heartbeat timeout (30 s), and a long --hold would hold nothing.
+    _ = client.Socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask();
+    open.Add(client);
 }
 
 await Task.Delay(5000);
 var after = RssKiB(api.Id);
-var heapAfter = RetainedHeap.Bytes(api.Id);
+var heapAfter = RetainedHeap.Take(api.Id);
 Console.WriteLine($"Idle sessions: {sessions} open; Api RSS {before / 1024.0:F1} MiB → {after / 1024.0:F1} MiB: " +
                   $"{(after - before) / (double)sessions:F1} KiB per session, with what opening them left to collect (target ≤ 20)");
-Console.WriteLine($"Idle sessions: managed heap after a full collection {heapBefore / 1048576.0:F1} MiB → {heapAfter / 1048576.0:F1} MiB: " +
-                  $"{(heapAfter - heapBefore) / 1024.0 / sessions:F1} KiB per session kept");
+Console.WriteLine($"Idle sessions: managed heap after a full collection {heapBefore.HeapSize / 1048576.0:F1} MiB → {heapAfter.HeapSize / 1048576.0:F1} MiB: " +
+                  $"{(heapAfter.HeapSize - heapBefore.HeapSize) / 1024.0 / sessions:F1} KiB per session kept");
+Console.WriteLine($"Idle sessions: live objects after that collection {heapBefore.LiveObjects / 1048576.0:F1} MiB → {heapAfter.LiveObjects / 1048576.0:F1} MiB: " +
+                  $"{(heapAfter.LiveObjects - heapBefore.LiveObjects) / 1024.0 / sessions:F1} KiB per session (the heap less the free space the collection left between objects)");
 if (hold > 0)
 {
     Console.WriteLine($"Holding the sessions open for {hold} s: Api process {api.Id}");

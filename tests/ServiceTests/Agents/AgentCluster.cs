@@ -85,7 +85,9 @@ public sealed class AgentCluster : IAsyncLifetime
         return worker;
     }
 
-    public async Task<string> CreateKeyAsync(string tenant, object? limits = null)
+    public async Task<string> CreateKeyAsync(string tenant, object? limits = null) => (await CreateKeyWithIdAsync(tenant, limits)).Key;
+
+    public async Task<(Guid Id, string Key)> CreateKeyWithIdAsync(string tenant, object? limits = null)
     {
         using var admin = Client(Api1, AdminKey);
         var body = JsonSerializer.SerializeToElement(limits ?? new { });
@@ -98,7 +100,14 @@ public sealed class AgentCluster : IAsyncLifetime
         using var response = await admin.PostAsJsonAsync("/v1/admin/keys", request);
         response.EnsureSuccessStatusCode();
         using var created = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return created.RootElement.GetProperty("key").GetString()!;
+        return (created.RootElement.GetProperty("details").GetProperty("id").GetGuid(), created.RootElement.GetProperty("key").GetString()!);
+    }
+
+    public async Task RevokeKeyAsync(Guid id)
+    {
+        using var admin = Client(Api1, AdminKey);
+        using var response = await admin.PostAsync($"/v1/admin/keys/{id}/revoke", null);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, response.StatusCode);
     }
 
     public static HttpClient Client(ServiceProcess api, string key)

@@ -257,6 +257,22 @@ public sealed class AgentSessionTests(AgentCluster cluster, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task Revoking_the_key_ends_its_session_on_another_replica_with_an_error_then_a_close()
+    {
+        var (id, key) = await cluster.CreateKeyWithIdAsync("tenant-revoked-session");
+        await using var client = await AgentSocketClient.ConnectAsync(cluster.Api2.BaseAddress, key);
+        await client.SendAsync(new { type = "ping" });
+        Assert.Equal("pong", TypeOf((await client.ReceiveAsync(Wait))!.Value));
+
+        await cluster.RevokeKeyAsync(id); // through Api1
+        var error = await client.ReceiveAsync(Wait);
+        Assert.Equal("key_revoked", error!.Value.GetProperty("code").GetString());
+        Assert.Null(await client.ReceiveAsync(Wait));
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, client.Socket.CloseStatus);
+        Assert.Equal(401, await AgentSocketClient.RefusalAsync(cluster.Api2.BaseAddress, key));
+    }
+
+    [Fact]
     public async Task A_task_its_client_left_is_cancelled_after_the_grace_period()
     {
         var key = await cluster.CreateKeyAsync("tenant-detach");
