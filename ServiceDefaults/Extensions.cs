@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -88,13 +90,21 @@ public static class Extensions
                         tracing.Filter = context =>
                             !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                             && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                            && !context.WebSockets.IsWebSocketRequest)
+                            && !IsUpgrade(context))
                     .AddHttpClientInstrumentation();
             });
 
         builder.AddOpenTelemetryExporters();
         return builder;
     }
+
+    /// <summary>
+    /// A WebSocket request, seen before the WebSockets middleware has run (the filter runs as the request
+    /// starts): an HTTP/1.1 upgrade or an HTTP/2 extended CONNECT.
+    /// </summary>
+    private static bool IsUpgrade(HttpContext context) =>
+        context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+        || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

@@ -1,9 +1,11 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using AspireLlm.Api.ApiKeys;
 using AspireLlm.Api.Jobs;
+using AspireLlm.Api.Observability;
 using AspireLlm.Orchestration.Agents;
 using AspireLlm.Orchestration.ChatRequests;
 using AspireLlm.Orchestration.Jobs;
@@ -162,6 +164,9 @@ internal sealed partial class AgentSession(
             var type = frame.ValueKind == JsonValueKind.Object && frame.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
                 ? t.GetString()
                 : null;
+            // A frame is a span of its own, so what it does (Redis, Postgres, a job's acceptance) is traced under
+            // it; pings are not worth one.
+            using var activity = type == "ping" ? null : ApiTelemetry.StartAgentFrame(type is "start_task" or "provide_input" or "cancel" or "resume" ? type : "invalid");
             try
             {
                 await (type switch
@@ -329,6 +334,8 @@ internal sealed partial class AgentSession(
     private async Task RelayAsync(JobEventRelay relay, Guid jobId, IReadOnlyList<SequencedJobEvent> history, ChannelMessageQueue live, bool attached,
         CancellationToken cancellationToken)
     {
+        // The relay outlives the frame that started it: its reads are not that frame's.
+        Activity.Current = null;
         try
         {
             await relay.RunAsync(history, live, cancellationToken);

@@ -6,7 +6,7 @@ namespace AspireLlm.Api.Observability;
 /// <summary>
 /// The Api's own activity source and meter (<c>AspireLlm.Api</c>; ServiceDefaults exports every
 /// <c>AspireLlm.*</c>): the span that accepts a job, whose context the job row carries to the Worker,
-/// and <c>aspirellm.api.*</c> counters.
+/// the span of each agent session frame, and <c>aspirellm.api.*</c> counters.
 /// </summary>
 public sealed class ApiTelemetry : IDisposable
 {
@@ -31,6 +31,14 @@ public sealed class ApiTelemetry : IDisposable
         var activity = Source.StartActivity("job.accept", ActivityKind.Producer);
         activity?.SetTag("aspirellm.job.id", jobId.ToString());
         activity?.SetTag("aspirellm.job.kind", kind);
+        return activity;
+    }
+
+    /// <summary>Starts the span of one agent session frame (the session itself is not a span: it lasts as long as its socket).</summary>
+    public static Activity? StartAgentFrame(string frameType)
+    {
+        var activity = Source.StartActivity("agent.frame", ActivityKind.Server);
+        activity?.SetTag("aspirellm.agent.frame_type", frameType);
         return activity;
     }
 

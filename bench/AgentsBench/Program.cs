@@ -74,7 +74,8 @@ await using (var warm = await AgentSocketClient.ConnectAsync(api.BaseAddress, Ad
 }
 
 await Task.Delay(2000);
-// Resident memory is read before each induced collection, so both readings hold the garbage of the moment.
+// Resident memory is read before each induced collection, so both readings hold the garbage of the moment; it also moves
+// with what the collector returns to the system, which it does during collections (opening the sessions runs some).
 var before = RssKiB(api.Id);
 var heapBefore = RetainedHeap.Take(api.Id);
 var open = new List<AgentSocketClient>(sessions);

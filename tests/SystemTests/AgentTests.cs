@@ -143,6 +143,39 @@ public sealed class AgentTests(AppFixture fixture, ITestOutputHelper output) : I
     }
 
     /// <summary>Each replica of <paramref name="resource"/> with its own address (not the proxy's).</summary>
+    [Fact]
+    public async Task A_task_started_over_websocket_is_traced_from_its_start_frame_and_the_session_is_no_span()
+    {
+        var replicas = await ReplicaAddressesAsync(ResourceNames.Api);
+        var taskId = "traced-" + Guid.NewGuid().ToString("N")[..10];
+        string jobId;
+        await using (var client = await AgentSocketClient.ConnectAsync(replicas[0].Address, fixture.AdminKey))
+        {
+            await client.SendAsync(Start(taskId, new { answer = "Traced." }));
+            var events = await client.ReceiveUntilAsync(AgentSocketClient.OfType("complete"), Wait);
+            jobId = events.First(e => TypeOf(e) == "task_started").GetProperty("job_id").GetString()!;
+        }
+
+        ReceivedSpan? accept = null, frame = null, run = null;
+        var deadline = DateTime.UtcNow + Wait;
+        while (DateTime.UtcNow < deadline && (frame is null || run is null))
+        {
+            await Task.Delay(500);
+            var spans = fixture.Traces.Spans;
+            accept = spans.FirstOrDefault(s => s.Name == "job.accept" && s.Attributes.GetValueOrDefault("aspirellm.job.id") == jobId);
+            frame = accept is null ? null : spans.FirstOrDefault(s => s.SpanId == accept.ParentSpanId);
+            run = accept is null ? null : spans.FirstOrDefault(s => s.Name == "job.run agent" && s.ParentSpanId == accept.SpanId);
+        }
+
+        Assert.NotNull(accept);
+        Assert.NotNull(frame);
+        Assert.Equal("agent.frame", frame.Name);
+        Assert.Equal("start_task", frame.Attributes.GetValueOrDefault("aspirellm.agent.frame_type"));
+        Assert.Equal("", frame.ParentSpanId); // a root: the session's upgrade request is not a span
+        Assert.NotNull(run);
+        Assert.DoesNotContain(fixture.Traces.Spans, s => s.Service == "api" && s.Name.StartsWith("GET /v1/agents/ws", StringComparison.Ordinal));
+    }
+
     private async Task<List<(string Id, Uri Address)>> ReplicaAddressesAsync(string resource)
     {
         var proxy = fixture.App.GetEndpoint(resource);
