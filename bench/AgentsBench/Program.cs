@@ -92,11 +92,11 @@ await Task.Delay(5000);
 var after = RssKiB(api.Id);
 var heapAfter = RetainedHeap.Take(api.Id);
 Console.WriteLine($"Idle sessions: {sessions} open; Api RSS {before / 1024.0:F1} MiB → {after / 1024.0:F1} MiB: " +
-                  $"{(after - before) / (double)sessions:F1} KiB per session, with what opening them left to collect (target ≤ 20)");
+                  $"{(after - before) / (double)sessions:F1} KiB per session, with what opening them left to collect");
 Console.WriteLine($"Idle sessions: managed heap after a full collection {heapBefore.HeapSize / 1048576.0:F1} MiB → {heapAfter.HeapSize / 1048576.0:F1} MiB: " +
-                  $"{(heapAfter.HeapSize - heapBefore.HeapSize) / 1024.0 / sessions:F1} KiB per session kept");
+                  $"{(heapAfter.HeapSize - heapBefore.HeapSize) / 1024.0 / sessions:F1} KiB per session of heap (live objects and free space)");
 Console.WriteLine($"Idle sessions: live objects after that collection {heapBefore.LiveObjects / 1048576.0:F1} MiB → {heapAfter.LiveObjects / 1048576.0:F1} MiB: " +
-                  $"{(heapAfter.LiveObjects - heapBefore.LiveObjects) / 1024.0 / sessions:F1} KiB per session (the heap less the free space the collection left between objects)");
+                  $"{(heapAfter.LiveObjects - heapBefore.LiveObjects) / 1024.0 / sessions:F1} KiB per session kept (the heap less the free space the collection left between objects; target ≤ 20)");
 if (hold > 0)
 {
     Console.WriteLine($"Holding the sessions open for {hold} s: Api process {api.Id}");
