@@ -90,7 +90,7 @@ public static class Extensions
                         tracing.Filter = context =>
                             !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                             && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                            && !IsUpgrade(context))
+                            && !IsWebSocket(context))
                     .AddHttpClientInstrumentation();
             });
 
@@ -100,11 +100,13 @@ public static class Extensions
 
     /// <summary>
     /// A WebSocket request, seen before the WebSockets middleware has run (the filter runs as the request
-    /// starts): an HTTP/1.1 upgrade or an HTTP/2 extended CONNECT.
+    /// starts): an HTTP/1.1 upgrade to <c>websocket</c>, or an HTTP/2 extended CONNECT for it.
     /// </summary>
-    private static bool IsUpgrade(HttpContext context) =>
-        context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
-        || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
+    private static bool IsWebSocket(HttpContext context) =>
+        context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect
+            ? string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase)
+            : context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+              && context.Request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

@@ -54,15 +54,17 @@ internal sealed partial class AgentSession(
 
     private async Task EndRevokedAsync()
     {
+        // One deadline for all of it: the error frame may queue behind a relay's send to a client that stopped reading.
+        using var grace = new CancellationTokenSource(RevokedCloseGrace, timeProvider);
         try
         {
-            await SendAsync(ErrorFrame(null, "key_revoked", "The API key of this session was revoked."), CancellationToken.None);
+            await SendAsync(ErrorFrame(null, "key_revoked", "The API key of this session was revoked."), grace.Token);
             await CloseAsync(WebSocketCloseStatus.PolicyViolation, "key revoked");
-            await Task.Delay(RevokedCloseGrace, timeProvider);
+            await Task.Delay(Timeout.InfiniteTimeSpan, grace.Token);
         }
         catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException)
         {
-            // The session ended meanwhile.
+            // The grace ran out, or the session ended meanwhile.
         }
         finally
         {
@@ -184,6 +186,7 @@ internal sealed partial class AgentSession(
             catch (Exception exception) when (exception is RedisException or Npgsql.NpgsqlException or TimeoutException)
             {
                 // A dependency is down for this frame; the session stays, and the client may try again.
+                activity?.SetStatus(ActivityStatusCode.Error, "unavailable");
                 LogFrameFailed(logger, type ?? "?", exception);
                 await SendAsync(ErrorFrame(TaskIdOf(document.RootElement), "unavailable", "The service could not handle this frame just now; try again."),
                     cancellationToken);

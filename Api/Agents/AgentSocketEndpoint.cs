@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using AspireLlm.Api.ApiKeys;
 using AspireLlm.Api.Streams;
 using AspireLlm.Orchestration.Agents;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace AspireLlm.Api.Agents;
@@ -65,7 +66,7 @@ internal static class AgentSocketEndpoint
             KeepAliveInterval = heartbeat,
             KeepAliveTimeout = heartbeat,
         });
-        EndUpgradeActivity();
+        EndUpgradeActivity(context);
         var session = ActivatorUtilities.CreateInstance<AgentSession>(services, socket, key);
         await session.RunAsync(stream.Revoked, cancellationToken);
         return Results.Empty;
@@ -77,9 +78,9 @@ internal static class AgentSocketEndpoint
     /// the profile of every command run under an activity until that activity stops: under one that lasts
     /// as long as the session, a busy session would grow for as long as it lives.
     /// </summary>
-    private static void EndUpgradeActivity()
+    private static void EndUpgradeActivity(HttpContext context)
     {
-        Activity.Current?.Stop();
+        context.Features.Get<IHttpActivityFeature>()?.Activity.Stop();
         Activity.Current = null;
     }
 

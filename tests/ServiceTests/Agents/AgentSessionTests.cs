@@ -260,15 +260,27 @@ public sealed class AgentSessionTests(AgentCluster cluster, ITestOutputHelper ou
     public async Task Revoking_the_key_ends_its_session_on_another_replica_with_an_error_then_a_close()
     {
         var (id, key) = await cluster.CreateKeyWithIdAsync("tenant-revoked-session");
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(cluster.Infrastructure.RedisConnectionString);
+        var lease = $"aspirellm:streams:agents:{id:N}"; // the session's place in the key's session cap
         await using var client = await AgentSocketClient.ConnectAsync(cluster.Api2.BaseAddress, key);
         await client.SendAsync(new { type = "ping" });
         Assert.Equal("pong", TypeOf((await client.ReceiveAsync(Wait))!.Value));
+        Assert.Equal(1, await redis.GetDatabase().SortedSetLengthAsync(lease));
 
         await cluster.RevokeKeyAsync(id); // through Api1
         var error = await client.ReceiveAsync(Wait);
         Assert.Equal("key_revoked", error!.Value.GetProperty("code").GetString());
         Assert.Null(await client.ReceiveAsync(Wait));
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, client.Socket.CloseStatus);
+
+        // The client never answers the close: the Api ends the session on its own, which gives back its lease.
+        var deadline = DateTime.UtcNow + Wait;
+        while (await redis.GetDatabase().SortedSetLengthAsync(lease) > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(0, await redis.GetDatabase().SortedSetLengthAsync(lease));
         Assert.Equal(401, await AgentSocketClient.RefusalAsync(cluster.Api2.BaseAddress, key));
     }
 
