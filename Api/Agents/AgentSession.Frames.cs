@@ -13,6 +13,8 @@ namespace AspireLlm.Api.Agents;
 /// <summary>The agent protocol's client frames: each is read, checked and answered here; a bad one gets an <c>error</c> event.</summary>
 internal sealed partial class AgentSession
 {
+    private static readonly string[] FrameTypes = ["start_task", "provide_input", "cancel", "resume", "ping"];
+
     private async Task HandleFrameAsync(ReadOnlyMemory<byte> utf8, CancellationToken cancellationToken)
     {
         JsonDocument document;
@@ -34,7 +36,7 @@ internal sealed partial class AgentSession
                 : null;
             // A frame is a span of its own, so what it does (Redis, Postgres, a job's acceptance) is traced under
             // it; pings are not worth one.
-            using var activity = type == "ping" ? null : ApiTelemetry.StartAgentFrame(type is "start_task" or "provide_input" or "cancel" or "resume" ? type : "invalid");
+            using var activity = type == "ping" ? null : ApiTelemetry.StartAgentFrame(FrameTypes.Contains(type) ? type! : "invalid");
             try
             {
                 await (type switch
@@ -46,7 +48,7 @@ internal sealed partial class AgentSession
                     "resume" => ResumeAsync(frame, cancellationToken),
                     null => SendAsync(ErrorFrame(null, "invalid_frame", "A frame is a JSON object with a string 'type'."), cancellationToken),
                     _ => SendAsync(ErrorFrame(null, "unknown_type",
-                        $"Unknown frame type '{Clip(type)}' (known: start_task, provide_input, cancel, resume, ping)."), cancellationToken),
+                        $"Unknown frame type '{Clip(type)}' (known: {string.Join(", ", FrameTypes)})."), cancellationToken),
                 });
             }
             catch (Exception exception) when (exception is RedisException or Npgsql.NpgsqlException or TimeoutException)
