@@ -103,7 +103,7 @@ public static class ChatCompletionsEndpoint
             {
                 var error = new OpenAiError(StatusCodes.Status404NotFound, notFound.Message, "invalid_request_error", "retrieval.collection", "collection_not_found");
                 await error.WriteAsync(http);
-                return new CompletionResponder.Answer(error.Status, JsonSerializer.Serialize(error.Body(), Json));
+                return new CompletionResponder.Answer(error.Status, () => JsonSerializer.Serialize(error.Body(), Json));
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.ChatRequests;
@@ -15,8 +16,16 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
     /// <summary>What retrieval put in the prompt, for the answer's citations; null for an ungrounded request.</summary>
     public Orchestration.Retrieval.GroundingResult? Grounding { get; init; }
 
-    /// <summary>What was answered, for Idempotency-Key replays; null when nothing was (the client left).</summary>
-    public sealed record Answer(int Status, string Body);
+    /// <summary>
+    /// What was answered, for Idempotency-Key replays; null when nothing was (the client left). The body
+    /// is made only when asked for: most requests carry no key, and a stream has no body of its own.
+    /// </summary>
+    public sealed class Answer(int status, Func<string> body)
+    {
+        public int Status { get; } = status;
+
+        public string Body => body();
+    }
 
     public async Task<Answer?> RespondAsync(IChatClient client, CancellationToken cancellationToken)
     {
@@ -34,11 +43,12 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
             return await FailAsync(mapped.Error, mapped.RetryAfter);
         }
 
-        var body = JsonSerializer.Serialize(ChatCompletionWriter.Completion(response, request.Model, _id, _created, Grounding), ChatCompletionsEndpoint.Json);
+        var body = JsonSerializer.SerializeToUtf8Bytes(ChatCompletionWriter.Completion(response, request.Model, _id, _created, Grounding), ChatCompletionsEndpoint.Json);
         WriteRateLimitHeaders();
         http.Response.ContentType = "application/json";
-        await http.Response.WriteAsync(body, cancellationToken);
-        return new Answer(StatusCodes.Status200OK, body);
+        http.Response.ContentLength = body.Length;
+        await http.Response.Body.WriteAsync(body, cancellationToken);
+        return new Answer(StatusCodes.Status200OK, () => Encoding.UTF8.GetString(body));
     }
 
     /// <param name="revoked">Fires when the caller's key is revoked: the stream ends with an error event.</param>
@@ -116,7 +126,8 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
 
         await http.Response.WriteAsync("data: [DONE]\n\n", cancellationToken);
         await http.Response.Body.FlushAsync(cancellationToken);
-        return new Answer(StatusCodes.Status200OK, JsonSerializer.Serialize(ChatCompletionWriter.Completion(response, request.Model, _id, _created, Grounding), ChatCompletionsEndpoint.Json));
+        return new Answer(StatusCodes.Status200OK,
+            () => JsonSerializer.Serialize(ChatCompletionWriter.Completion(response, request.Model, _id, _created, Grounding), ChatCompletionsEndpoint.Json));
     }
 
     /// <summary>Plays back a stored answer, as a stream when it was first streamed.</summary>
@@ -149,7 +160,7 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
     {
         WriteRateLimitHeaders();
         await error.WriteAsync(http, retryAfter);
-        return new Answer(error.Status, JsonSerializer.Serialize(error.Body(), ChatCompletionsEndpoint.Json));
+        return new Answer(error.Status, () => JsonSerializer.Serialize(error.Body(), ChatCompletionsEndpoint.Json));
     }
 
     private async Task StartStreamAsync(CancellationToken cancellationToken)
@@ -183,19 +194,32 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
             http.Response.Headers["x-cache-status"] = call.CacheStatus;
         }
 
-        Write("requests", caller.Requests);
-        Write("tokens", caller.Tokens);
+        Write(RequestHeaders, caller.Requests);
+        Write(TokenHeaders, caller.Tokens);
 
-        void Write(string kind, RateLimitSnapshot? snapshot)
+        void Write(RateLimitHeaderNames names, RateLimitSnapshot? snapshot)
         {
             if (snapshot is null || http.Response.HasStarted)
             {
                 return;
             }
 
-            http.Response.Headers[$"x-ratelimit-limit-{kind}"] = snapshot.Limit.ToString(CultureInfo.InvariantCulture);
-            http.Response.Headers[$"x-ratelimit-remaining-{kind}"] = snapshot.Remaining.ToString(CultureInfo.InvariantCulture);
-            http.Response.Headers[$"x-ratelimit-reset-{kind}"] = snapshot.Reset.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
+            http.Response.Headers[names.Limit] = snapshot.Limit.ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers[names.Remaining] = snapshot.Remaining.ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers[names.Reset] = snapshot.Reset.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
         }
+    }
+
+    private static readonly RateLimitHeaderNames RequestHeaders = new("requests");
+    private static readonly RateLimitHeaderNames TokenHeaders = new("tokens");
+
+    /// <summary>One kind's header names, made once rather than on every response.</summary>
+    private sealed record RateLimitHeaderNames(string Kind)
+    {
+        public string Limit { get; } = "x-ratelimit-limit-" + Kind;
+
+        public string Remaining { get; } = "x-ratelimit-remaining-" + Kind;
+
+        public string Reset { get; } = "x-ratelimit-reset-" + Kind;
     }
 }
