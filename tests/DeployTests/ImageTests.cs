@@ -89,6 +89,7 @@ public sealed class ImageTests(ImageArchives archives, ITestOutputHelper output)
         Assert.Contains("DOTNET_gcServer=1", env);
         Assert.Contains("DOTNET_GCDynamicAdaptationMode=1", env);
         Assert.Contains("DOTNET_TC_CallCountingDelayMs=0", env);
+        Assert.Contains("DOTNET_TC_CallCountThreshold=500", env);
         Assert.Contains("Orchestration__HeavyWorkPriority=Idle", env);
 
         var labels = config.GetProperty("Labels");

@@ -68,6 +68,7 @@ public sealed class ServiceProcess : IDisposable
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         // As our images run (Directory.Build.props, "Container images"): hot code optimised within seconds of the start.
         start.Environment["DOTNET_TC_CallCountingDelayMs"] = "0";
+        start.Environment["DOTNET_TC_CallCountThreshold"] = "500";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         // Content is sealed at rest: every process shares the tests' key unless the caller sets its own.
         start.Environment["Conversations__EncryptionKey"] = TestEncryption.Secret;
