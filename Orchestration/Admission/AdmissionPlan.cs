@@ -8,9 +8,10 @@ internal sealed class AdmissionPlan
     public const long CostUnitsPerDollar = 100_000_000; // budgets count in 1e-8 USD, the ledger's precision
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
-    public List<Counter> Counters { get; } = [];
+    // At most four of each (key and tenant, requests and tokens; day and month, tokens and cost).
+    public List<Counter> Counters { get; } = new(4);
 
-    public List<Budget> Budgets { get; } = [];
+    public List<Budget> Budgets { get; } = new(4);
 
     public long EstimatedTokens { get; private set; }
 
