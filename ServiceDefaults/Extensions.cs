@@ -77,26 +77,34 @@ public static class Extensions
                     .AddRuntimeInstrumentation()
                     .AddMeter(TelemetryPrefix + "*")
                     .AddMeter("Experimental.Microsoft.Extensions.AI");
-            })
-            .WithTracing(tracing =>
-            {
-                tracing.AddSource(builder.Environment.ApplicationName)
-                    .AddSource(TelemetryPrefix + "*")
-                    .AddSource("Experimental.Microsoft.Extensions.AI")
-                    .AddAspNetCoreInstrumentation(tracing =>
-                        // Probes are polled every few seconds; tracing them only buries real requests. A WebSocket
-                        // request (an agent session, a Blazor circuit) lasts as long as its connection: its span would
-                        // close hours later and its tags would be held all that time, for every open connection.
-                        tracing.Filter = context =>
-                            !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                            && !IsWebSocket(context))
-                    .AddHttpClientInstrumentation();
             });
 
         builder.AddOpenTelemetryExporters();
         return builder;
     }
+
+    /// <summary>
+    /// Traces are collected only when there is somewhere to send them. With no exporter, a tracer
+    /// provider would still make every request's spans, tag them and drop them. Then no instrumentation
+    /// is added, and the spans of the sources that Aspire's components add themselves (Npgsql) are never
+    /// sampled, so none is made. A process may still listen on our activity sources itself (a test, a profiler).
+    /// </summary>
+    private static void AddTracing(IOpenTelemetryBuilder openTelemetry, string applicationName) =>
+        openTelemetry.WithTracing(tracing =>
+        {
+            tracing.AddSource(applicationName)
+                .AddSource(TelemetryPrefix + "*")
+                .AddSource("Experimental.Microsoft.Extensions.AI")
+                .AddAspNetCoreInstrumentation(tracing =>
+                    // Probes are polled every few seconds; tracing them only buries real requests. A WebSocket
+                    // request (an agent session, a Blazor circuit) lasts as long as its connection: its span would
+                    // close hours later and its tags would be held all that time, for every open connection.
+                    tracing.Filter = context =>
+                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                        && !IsWebSocket(context))
+                .AddHttpClientInstrumentation();
+        });
 
     /// <summary>
     /// A WebSocket request, seen before the WebSockets middleware has run (the filter runs as the request
@@ -111,9 +119,15 @@ public static class Extensions
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         var useOtlpExporter = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var openTelemetry = builder.Services.AddOpenTelemetry();
         if (useOtlpExporter)
         {
-            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+            AddTracing(openTelemetry, builder.Environment.ApplicationName);
+            openTelemetry.UseOtlpExporter();
+        }
+        else
+        {
+            openTelemetry.WithTracing(tracing => tracing.SetSampler(new AlwaysOffSampler()));
         }
 
         return builder;

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading.RateLimiting;
+using AspireLlm.Orchestration.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -20,8 +22,10 @@ public sealed partial class RedisModelAdmission(
     IMeterFactory meterFactory) : IModelAdmission
 {
     private readonly ConcurrentDictionary<string, FixedWindowRateLimiter> _localLimiters = new(StringComparer.Ordinal);
-    private readonly Counter<long> _degraded = meterFactory.Create(Telemetry.OrchestrationTelemetry.SourceName).CreateCounter<long>(
+    private readonly Counter<long> _degraded = meterFactory.Create(OrchestrationTelemetry.SourceName).CreateCounter<long>(
         "aspirellm.admission.redis_unavailable", "{call}", "Calls admitted or refused without Redis, by the configured choice.");
+
+    private const string OutcomeTag = "aspirellm.admission.outcome";
 
     public async ValueTask<IAdmissionLease> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
@@ -37,6 +41,8 @@ public sealed partial class RedisModelAdmission(
             return NoModelAdmission.Instance;
         }
 
+        using var activity = OrchestrationTelemetry.Source.StartActivity("admission.admit", ActivityKind.Client);
+        activity?.SetTag("db.system.name", "redis");
         RedisResult[] result;
         try
         {
@@ -44,13 +50,17 @@ public sealed partial class RedisModelAdmission(
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
+            activity?.SetTag(OutcomeTag, "redis_unavailable");
             return AdmitLocally(plan, exception);
         }
 
         if ((long)result[0] == 0)
         {
+            activity?.SetTag(OutcomeTag, "refused");
             throw Refused(plan, (int)(long)result[1] - 1, now);
         }
+
+        activity?.SetTag(OutcomeTag, "admitted");
 
         Snapshot(caller, plan, [.. result.Skip(1).Select(value => (long)value)], now);
         return new Lease(this, plan);

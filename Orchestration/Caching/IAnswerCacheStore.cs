@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using AspireLlm.Orchestration.Encryption;
+using AspireLlm.Orchestration.Telemetry;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -25,6 +27,8 @@ public sealed class RedisAnswerCacheStore(IConnectionMultiplexer redis, ContentC
 {
     public async ValueTask<byte[]?> GetAsync(string key)
     {
+        using var activity = OrchestrationTelemetry.Source.StartActivity("cache.read", ActivityKind.Client);
+        activity?.SetTag("db.system.name", "redis");
         try
         {
             var value = await redis.GetDatabase().StringGetAsync(key);

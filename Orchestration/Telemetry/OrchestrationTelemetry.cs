@@ -15,6 +15,12 @@ public sealed class OrchestrationTelemetry : IDisposable
     /// <summary>The activity source and meter name; ServiceDefaults subscribes to <c>AspireLlm.*</c>.</summary>
     public const string SourceName = "AspireLlm.Orchestration";
 
+    /// <summary>
+    /// Spans for the Redis calls on a model call's path (admission, the answer cache), which the Redis
+    /// client's own tracing is turned off for (see the services' appsettings.json).
+    /// </summary>
+    internal static readonly ActivitySource Source = new(SourceName);
+
     private readonly Meter _meter;
     private readonly Counter<long> _cache;
     private readonly Counter<long> _retries;
