@@ -34,7 +34,7 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
     /// </summary>
     public static readonly TimeSpan IdleBeforeRelease = TimeSpan.FromSeconds(5);
 
-    private static readonly Timer IdleRelease = new(_ => ReleaseWorkingMemoryIfIdle(), null, Timeout.Infinite, Timeout.Infinite);
+    private static readonly Timer IdleRelease = new(_ => ReleaseWorkingMemoryWhenIdle(), null, Timeout.Infinite, Timeout.Infinite);
 
     private readonly string _modelId;
 
@@ -58,21 +58,33 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
         }
     }
 
-    /// <summary>A run of one empty text that ends with the arena's unused memory given back; skipped when a batch is running.</summary>
-    internal static void ReleaseWorkingMemoryIfIdle()
+    private static void ReleaseWorkingMemoryWhenIdle()
     {
-        if (!Turn.Wait(0))
+        try
         {
-            return; // a batch is running; its end sets the timer again
+            ReleaseWorkingMemory(TimeSpan.Zero); // a batch running now sets the timer again as it ends
+        }
+        catch (Exception)
+        {
+            // Only memory is at stake, and an exception on a timer's thread would end the process.
+        }
+    }
+
+    /// <summary>
+    /// A run of one empty text (a few milliseconds) that ends with the arena's unused memory given back, once
+    /// no batch is running; false when one still was after <paramref name="wait"/>.
+    /// </summary>
+    internal static bool ReleaseWorkingMemory(TimeSpan wait)
+    {
+        if (!Turn.Wait(wait))
+        {
+            return false;
         }
 
         try
         {
             Shared.Value.Embed([""], releaseMemory: true);
-        }
-        catch (Exception)
-        {
-            // Only memory is at stake, and an exception on a timer's thread would end the process.
+            return true;
         }
         finally
         {
