@@ -72,11 +72,13 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
 
     /// <summary>
     /// A run of one empty text (a few milliseconds) that ends with the arena's unused memory given back, once
-    /// no batch is running; false when one still was after <paramref name="wait"/>.
+    /// no batch is running; false when one still was after <paramref name="wait"/>, or the model is not loaded.
     /// </summary>
     internal static bool ReleaseWorkingMemory(TimeSpan wait)
     {
-        if (!Turn.Wait(wait))
+        // Not loaded (a call cancelled before its batch ran, or a load that failed): nothing to give back, and
+        // no reason to load the model on a timer's thread.
+        if (!Shared.IsValueCreated || !Turn.Wait(wait))
         {
             return false;
         }

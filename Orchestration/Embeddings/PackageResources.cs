@@ -14,12 +14,14 @@ internal static class PackageResources
     {
         using var file = File.OpenRead(assemblyPath);
         using var image = new PEReader(file);
+        var directory = image.PEHeaders.CorHeader?.ResourcesDirectory
+            ?? throw new InvalidDataException($"{assemblyPath} is not a .NET assembly.");
         var metadata = image.GetMetadataReader();
-        var resources = image.GetSectionData(image.PEHeaders.CorHeader!.ResourcesDirectory.RelativeVirtualAddress);
-        return (Read(metadata, resources, first, assemblyPath), Read(metadata, resources, second, assemblyPath));
+        var resources = image.GetSectionData(directory.RelativeVirtualAddress);
+        return (Read(metadata, resources, directory.Size, first, assemblyPath), Read(metadata, resources, directory.Size, second, assemblyPath));
     }
 
-    private static byte[] Read(MetadataReader metadata, PEMemoryBlock resources, string name, string assemblyPath)
+    private static byte[] Read(MetadataReader metadata, PEMemoryBlock resources, int directorySize, string name, string assemblyPath)
     {
         foreach (var handle in metadata.ManifestResources)
         {
@@ -27,9 +29,12 @@ internal static class PackageResources
             if (resource.Implementation.IsNil && metadata.StringComparer.Equals(resource.Name, name))
             {
                 // An embedded resource is its length (4 bytes, little-endian) and then its bytes, at its offset
-                // into the image's resources directory (ECMA-335 II.24.2.4).
-                var reader = resources.GetReader((int)resource.Offset, resources.Length - (int)resource.Offset);
-                return reader.ReadBytes(reader.ReadInt32());
+                // into the resources directory that the CLI header names (ECMA-335: the ManifestResource table).
+                var reader = resources.GetReader((int)resource.Offset, Math.Min(directorySize, resources.Length) - (int)resource.Offset);
+                var length = reader.ReadInt32();
+                return length >= 0 && length <= reader.RemainingBytes
+                    ? reader.ReadBytes(length)
+                    : throw new InvalidDataException($"{assemblyPath}'s resource {name} runs past its resources directory.");
             }
         }
 

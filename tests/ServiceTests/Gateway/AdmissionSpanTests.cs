@@ -6,6 +6,7 @@ using AspireLlm.Orchestration.Telemetry;
 using AspireLlm.Tests.Shared;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 
 namespace AspireLlm.ServiceTests.Gateway;
@@ -43,8 +44,10 @@ public sealed class AdmissionSpanTests(LocalInfrastructure infrastructure) : IAs
     [Fact]
     public async Task Each_admission_is_one_span_under_the_call_with_its_outcome()
     {
+        // Mid-minute, so that both calls count in the same per-minute window.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 2, 10, 30, 30, TimeSpan.Zero));
         var admission = new RedisModelAdmission(
-            _redis, Options.Create(new AdmissionOptions()), TimeProvider.System, NullLogger<RedisModelAdmission>.Instance, new TestMeterFactory());
+            _redis, Options.Create(new AdmissionOptions()), clock, NullLogger<RedisModelAdmission>.Instance, new TestMeterFactory());
         var request = new AdmissionRequest("t", "gpt-4o-mini", 10, 10, 0.0001m,
             new AdmissionSubject(Guid.NewGuid(), "t", new KeyLimits(RequestsPerMinute: 1), TenantLimits.None));
         using var source = new ActivitySource(_traceRoot);
