@@ -39,8 +39,11 @@ for result in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns
     message = result.find(".//t:ErrorInfo/t:Message", ns)
     first = (message.text or "").strip().splitlines()[0][:300] if message is not None and message.text else ""
     stack = result.find(".//t:ErrorInfo/t:StackTrace", ns)
-    frame = next((line.strip()[:300] for line in (stack.text or "").splitlines() if " in " in line), "") if stack is not None else ""
-    print(f"  {result.get('testName')}\n    {first}\n    {frame}")
+    frames = [line.strip()[:300] for line in (stack.text or "").splitlines() if " in " in line] if stack is not None else []
+    # A library's exception (Playwright's timeout, say) starts in the library: name the test's own line too.
+    own = next((frame for frame in frames if "/tests/" in frame), "")
+    shown = "\n    ".join(dict.fromkeys(frame for frame in frames[:1] + [own] if frame))
+    print(f"  {result.get('testName')}\n    {first}\n    {shown}")
 EOF
   done
 fi

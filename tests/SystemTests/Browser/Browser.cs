@@ -20,6 +20,13 @@ internal static class Browser
     }
 
     /// <summary>
+    /// Waits until the page runs on Blazor's circuit (the layout marks its first interactive render), so
+    /// clicks and inputs reach the server; 30 s, as the circuit is slow to come up while other test projects run.
+    /// </summary>
+    public static Task WaitInteractiveAsync(IPage page) =>
+        Assertions.Expect(page.Locator("[data-circuit=interactive]")).ToBeAttachedAsync(new() { Timeout = 30_000 });
+
+    /// <summary>
     /// Where a page's screenshot goes: docs/screenshots in the repository (where the README shows them)
     /// only when UPDATE_SCREENSHOTS=1, otherwise a folder under the system's temporary directory, so an
     /// ordinary test run leaves the tracked files alone.

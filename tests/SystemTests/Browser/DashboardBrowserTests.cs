@@ -79,7 +79,7 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
 
         // Usage of the test's key: the ledger has its gateway calls and its job, with its budget line.
         await page.GotoAsync(DashboardUrl + "/usage");
-        await WaitInteractiveAsync(page);
+        await Browser.WaitInteractiveAsync(page);
         await page.FillAsync("[data-filter=key]", keyId.ToString());
         await page.ClickAsync("form.filters fluent-button[type=submit]");
         var usage = await admin.GetFromJsonAsync<JsonElement>($"/v1/admin/usage?key_id={keyId}");
@@ -100,17 +100,22 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
         await Expect(page.Locator("[data-grid=workers] [data-worker]").Nth(3)).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("queues"), FullPage = true });
 
-        // Jobs: filtered by the tenant; then cancel a running batch and retry it from its page.
-        var batch = await SubmitBatchAsync(caller, 1000);
+        // Jobs: filtered by the tenant; then cancel a batch and retry it from its page. The batch's key allows
+        // two requests a minute, so the batch is still under way (deferred to the next minute) whenever the
+        // browser gets to it: a batch with no limit can finish in seconds, before the cancel button is clicked.
+        var (_, slowKey) = await CreateKeyAsync(admin, tenant, dailyCostBudget: 1m, requestsPerMinute: 2);
+        using var slowCaller = fixture.CreateApiClient(slowKey);
+        var batch = await SubmitBatchAsync(slowCaller, 1000);
         await page.GotoAsync(DashboardUrl + "/jobs");
-        await WaitInteractiveAsync(page);
+        await Browser.WaitInteractiveAsync(page);
         await page.FillAsync("[data-filter=tenant]", tenant);
         await page.ClickAsync("form.filters fluent-button[type=submit]");
         await Expect(page.Locator($"a[data-job='{finished}']")).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("jobs"), FullPage = true });
 
         await page.GotoAsync($"{DashboardUrl}/jobs/{batch}");
-        await WaitInteractiveAsync(page);
+        await Browser.WaitInteractiveAsync(page);
+        await Expect(page.Locator("fluent-button[data-action=cancel]:not([disabled])")).ToBeVisibleAsync();
         await page.ClickAsync("fluent-button[data-action=cancel]");
         await Expect(page.Locator(".facts [data-status]")).ToHaveAttributeAsync("data-status", "cancelled", new() { Timeout = 20_000 });
         await page.ClickAsync("fluent-button[data-action=retry]");
@@ -123,7 +128,7 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
 
         // Keys: create one (shown once), then revoke it after confirming.
         await page.GotoAsync(DashboardUrl + "/keys");
-        await WaitInteractiveAsync(page);
+        await Browser.WaitInteractiveAsync(page);
         await page.ClickAsync("fluent-button.create-key");
         await page.FillAsync("[data-field=tenant]", tenant);
         await page.FillAsync("[data-field=name]", "made in the browser");
@@ -168,19 +173,18 @@ public sealed class DashboardBrowserTests(AppFixture fixture) : IAsyncLifetime
         await small.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("overview-phone"), FullPage = true });
     }
 
-    /// <summary>Waits until Blazor's circuit is up, so clicks reach the server.</summary>
-    private static async Task WaitInteractiveAsync(IPage page)
-    {
-        await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
-        await Task.Delay(1500);
-    }
-
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
-    private static async Task<(Guid Id, string Key)> CreateKeyAsync(HttpClient admin, string tenant, decimal dailyCostBudget)
+    private static async Task<(Guid Id, string Key)> CreateKeyAsync(HttpClient admin, string tenant, decimal dailyCostBudget, int? requestsPerMinute = null)
     {
-        using var created = await admin.PostAsync("/v1/admin/keys", Json(
-            $$"""{"tenant_id":"{{tenant}}","name":"browser test","daily_cost_budget":{{dailyCostBudget.ToString(CultureInfo.InvariantCulture)}}}"""));
+        var request = new Dictionary<string, object> { ["tenant_id"] = tenant, ["name"] = "browser test", ["daily_cost_budget"] = dailyCostBudget };
+        if (requestsPerMinute is { } limit)
+        {
+            request["requests_per_minute"] = limit;
+        }
+
+        using var created = await admin.PostAsJsonAsync("/v1/admin/keys", request);
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();
         return (body.GetProperty("details").GetProperty("id").GetGuid(), body.GetProperty("key").GetString()!);
     }

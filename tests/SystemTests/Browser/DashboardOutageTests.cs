@@ -50,7 +50,7 @@ public sealed class DashboardOutageTests(AppFixture fixture) : IAsyncLifetime
         await page.FillAsync("input[name=key]", fixture.AdminKey);
         await page.ClickAsync("form button[type=submit]");
         await page.WaitForURLAsync("**/queues");
-        await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
+        await Browser.WaitInteractiveAsync(page);
         var live = page.Locator("[data-live]");
         await Expect(live).ToBeVisibleAsync(new() { Timeout = 20_000 });
         // A refresh by the live circuit (not the prerendered answer) changes the time on the page.
@@ -77,7 +77,7 @@ public sealed class DashboardOutageTests(AppFixture fixture) : IAsyncLifetime
         var html = await reloaded.TextAsync();
         Assert.Contains("The Api is not answering", html);
         Assert.DoesNotContain("Exception", html);
-        await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
+        await Browser.WaitInteractiveAsync(page);
         await Expect(outage).ToBeVisibleAsync();
 
         // The Api is back: the page recovers by itself, without a reload.
