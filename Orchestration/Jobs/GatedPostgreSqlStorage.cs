@@ -12,7 +12,8 @@ namespace AspireLlm.Orchestration.Jobs;
 /// database's CPU under load (measured by bench/JobsBench). Behind the gate, one worker polls and
 /// fetches while the others wait in-process; the next one takes over as soon as a job is fetched.
 /// Written by hand: Hangfire.PostgreSql has no setting for it. Its distributed locks are advisory
-/// locks here (see <see cref="AdvisoryLock"/>), for the same reason: cost per job.
+/// locks here (see <see cref="AdvisoryLock"/>), and a job's state lock is held in process (see
+/// <see cref="JobStateLocks"/>), for the same reason: cost per job.
 /// </summary>
 internal sealed class GatedPostgreSqlStorage(IConnectionFactory connectionFactory, PostgreSqlStorageOptions options)
     : PostgreSqlStorage(connectionFactory, options)
@@ -39,7 +40,7 @@ internal sealed class GatedPostgreSqlStorage(IConnectionFactory connectionFactor
         // Hangfire may take a lock it already holds through the same connection; as in the base class,
         // that nests instead of waiting on itself (an advisory lock is per session, and each lock here
         // has a session of its own).
-        private readonly Dictionary<string, (AdvisoryLock Lock, int Holders)> _held = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (IDisposable Lock, int Holders)> _held = new(StringComparer.Ordinal);
 
         public override IDisposable AcquireDistributedLock(string resource, TimeSpan timeout)
         {
@@ -47,13 +48,17 @@ internal sealed class GatedPostgreSqlStorage(IConnectionFactory connectionFactor
             var key = $"{storage.SchemaName}:{resource}";
             _held[key] = _held.TryGetValue(key, out var held)
                 ? held with { Holders = held.Holders + 1 }
-                : (AdvisoryLock.Acquire(storage.OpenConnection, key, timeout, TimeProvider.System), 1);
+                : (Acquire(key, resource, timeout), 1);
             return new Holder(this, key);
         }
 
+        private IDisposable Acquire(string key, string resource, TimeSpan timeout) => JobStateLocks.IsJobStateLock(resource)
+            ? JobStateLocks.Acquire(key, timeout)
+            : AdvisoryLock.Acquire(storage.OpenConnection, key, timeout, TimeProvider.System);
+
         public override void Dispose()
         {
-            // A lock still held here was not released by its holder (AdvisoryLock.Dispose never throws).
+            // A lock still held here was not released by its holder (neither kind's Dispose throws).
             foreach (var (held, _) in _held.Values)
             {
                 held.Dispose();

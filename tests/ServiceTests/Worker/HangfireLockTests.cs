@@ -9,7 +9,8 @@ namespace AspireLlm.ServiceTests.Worker;
 
 /// <summary>
 /// Hangfire's distributed locks as our storage takes them (Postgres advisory locks), between two
-/// storages as two Worker processes would hold them, on the test Postgres.
+/// storages as two Worker processes would hold them, on the test Postgres; and a job's state lock,
+/// which is held in the process only.
 /// </summary>
 [Collection(ServiceCollection.Name)]
 public sealed class HangfireLockTests(LocalInfrastructure infrastructure) : IAsyncLifetime
@@ -30,7 +31,28 @@ public sealed class HangfireLockTests(LocalInfrastructure infrastructure) : IAsy
 
     private IStorageConnection Connect() => HangfireStorage.Create(_dataSource, TimeSpan.FromMinutes(1)).GetConnection();
 
-    private static string Resource() => $"job:{Guid.NewGuid():N}:state-lock";
+    // A lock that must hold across processes, as Hangfire's recurring-job and expiration locks.
+    private static string Resource() => $"locks:test-{Guid.NewGuid():N}";
+
+    [Fact]
+    public async Task A_jobs_state_lock_keeps_other_workers_of_the_process_out_without_a_database_session()
+    {
+        var resource = $"job:{Random.Shared.NextInt64(1, long.MaxValue)}:state-lock";
+        using var first = Connect();
+        using var second = Connect();
+
+        var held = first.AcquireDistributedLock(resource, TimeSpan.FromSeconds(1));
+        Assert.Equal(0L, await SessionsHoldingAsync(resource));
+        Assert.Throws<DistributedLockTimeoutException>(() => second.AcquireDistributedLock(resource, TimeSpan.FromMilliseconds(100)));
+        var nested = first.AcquireDistributedLock(resource, TimeSpan.FromMilliseconds(100));
+        nested.Dispose();
+        Assert.Throws<DistributedLockTimeoutException>(() => second.AcquireDistributedLock(resource, TimeSpan.FromMilliseconds(100)));
+
+        held.Dispose();
+        held.Dispose(); // a second dispose must not free a lock another worker then holds
+        using var taken = second.AcquireDistributedLock(resource, TimeSpan.FromSeconds(1));
+        Assert.Throws<DistributedLockTimeoutException>(() => first.AcquireDistributedLock(resource, TimeSpan.FromMilliseconds(100)));
+    }
 
     [Fact]
     public async Task A_held_lock_keeps_another_worker_out_until_it_is_released()
