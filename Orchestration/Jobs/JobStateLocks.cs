@@ -15,9 +15,9 @@ namespace AspireLlm.Orchestration.Jobs;
 /// </summary>
 internal static class JobStateLocks
 {
-    // Striped: a lock per job would need a map that grows and shrinks with every job. A stripe is held
-    // for a state change's few statements only, so sharing one between jobs costs a short wait at most.
-    private static readonly SemaphoreSlim[] Stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+    // One gate per job while anyone holds or waits for it, removed with its last user; not stripes
+    // shared between jobs, which would deadlock a thread that held two jobs' locks at once.
+    private static readonly Dictionary<string, Gate> Gates = new(StringComparer.Ordinal);
 
     private const string Prefix = "job:";
     private const string Suffix = ":state-lock";
@@ -28,16 +28,45 @@ internal static class JobStateLocks
     /// <exception cref="DistributedLockTimeoutException">Another worker in this process held it for the whole timeout.</exception>
     public static IDisposable Acquire(string resource, TimeSpan timeout)
     {
-        var stripe = Stripes[(StringComparer.Ordinal.GetHashCode(resource) & int.MaxValue) % Stripes.Length];
-        if (!stripe.Wait(timeout))
+        Gate gate;
+        lock (Gates)
         {
+            if (!Gates.TryGetValue(resource, out gate!))
+            {
+                Gates[resource] = gate = new Gate();
+            }
+
+            gate.Users++;
+        }
+
+        if (!gate.Semaphore.Wait(timeout))
+        {
+            Leave(resource, gate);
             throw new DistributedLockTimeoutException(resource);
         }
 
-        return new Held(stripe);
+        return new Held(resource, gate);
     }
 
-    private sealed class Held(SemaphoreSlim stripe) : IDisposable
+    private static void Leave(string resource, Gate gate)
+    {
+        lock (Gates)
+        {
+            if (--gate.Users == 0)
+            {
+                Gates.Remove(resource);
+            }
+        }
+    }
+
+    private sealed class Gate
+    {
+        public SemaphoreSlim Semaphore { get; } = new(1, 1);
+
+        public int Users { get; set; }
+    }
+
+    private sealed class Held(string resource, Gate gate) : IDisposable
     {
         private int _released;
 
@@ -45,7 +74,8 @@ internal static class JobStateLocks
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
-                stripe.Release();
+                gate.Semaphore.Release();
+                Leave(resource, gate);
             }
         }
     }

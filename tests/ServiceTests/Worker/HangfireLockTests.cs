@@ -46,6 +46,11 @@ public sealed class HangfireLockTests(LocalInfrastructure infrastructure) : IAsy
         Assert.Throws<DistributedLockTimeoutException>(() => second.AcquireDistributedLock(resource, TimeSpan.FromMilliseconds(100)));
         var nested = first.AcquireDistributedLock(resource, TimeSpan.FromMilliseconds(100));
         nested.Dispose();
+        using (second.AcquireDistributedLock($"job:{Random.Shared.NextInt64(1, long.MaxValue)}:state-lock", TimeSpan.FromMilliseconds(100)))
+        {
+            // Another job's lock is its own: taken at once beside this one.
+        }
+
         Assert.Throws<DistributedLockTimeoutException>(() => second.AcquireDistributedLock(resource, TimeSpan.FromMilliseconds(100)));
 
         held.Dispose();
