@@ -233,67 +233,78 @@ public sealed partial class JobStore
         UsageEntry? charge, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        await using var update = new NpgsqlCommand("""
-            UPDATE jobs SET status = $2, current_step = $2, result = $3, usage = $4, error = $5, completed_at = $6, updated_at = $6,
-                   progress = CASE WHEN $2 = 'completed' THEN 100 ELSE progress END,
-                   steps = steps || jsonb_build_array(jsonb_build_object('at', $6::timestamptz, 'step', $2))
-            WHERE id = $1 AND status = ANY($7)
-            RETURNING tenant_id, api_key_id, run, kind, created_at, webhook_url
-            """, connection, transaction);
-        update.Parameters.AddWithValue(id);
-        update.Parameters.AddWithValue(status);
-        update.Parameters.Add(SealedParameter(result, Encryption.SealContext.JobResult, id));
-        update.Parameters.Add(NullableJson(usage));
-        update.Parameters.Add(NullableJson(error));
-        update.Parameters.AddWithValue(now);
-        update.Parameters.AddWithValue(from);
-
-        string tenantId;
-        Guid apiKeyId;
-        int run;
-        string kind;
-        DateTimeOffset createdAt;
-        string? webhookUrl;
-        await using (var reader = await update.ExecuteReaderAsync(cancellationToken))
+        // Most jobs have no webhook: one statement, with no transaction around it, moves the job and writes
+        // its ledger row (it was three round trips: the update, the ledger row and the commit). A job with a
+        // webhook is left alone by it and finished in a transaction with its delivery.
+        await using (var withoutWebhook = FinishCommand(connection, null, id, from, status, result, usage, error, charge, now, onlyWithoutWebhook: true))
         {
-            if (!await reader.ReadAsync(cancellationToken))
+            if (await ReadFinishedAsync(withoutWebhook, cancellationToken) is not null)
             {
-                return false;
+                return true;
             }
-
-            (tenantId, apiKeyId, run) = (reader.GetString(0), reader.GetGuid(1), reader.GetInt32(2));
-            (kind, createdAt, webhookUrl) = (reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5));
         }
 
-        if (charge is not null)
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var finish = FinishCommand(connection, transaction, id, from, status, result, usage, error, charge, now, onlyWithoutWebhook: false);
+        if (await ReadFinishedAsync(finish, cancellationToken) is not { } finished)
         {
-            await using var ledger = new NpgsqlCommand("""
-                INSERT INTO usage_ledger (tenant_id, api_key_id, job_id, run, model_alias, provider_model, input_tokens, output_tokens, cost, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                ON CONFLICT (job_id, run) WHERE job_id IS NOT NULL DO NOTHING
-                """, connection, transaction);
-            ledger.Parameters.AddWithValue(tenantId);
-            ledger.Parameters.AddWithValue(apiKeyId);
-            ledger.Parameters.AddWithValue(id);
-            ledger.Parameters.AddWithValue(run);
-            ledger.Parameters.AddWithValue(charge.ModelAlias);
-            ledger.Parameters.AddWithValue(charge.ProviderModel);
-            ledger.Parameters.AddWithValue(charge.InputTokens);
-            ledger.Parameters.AddWithValue(charge.OutputTokens);
-            ledger.Parameters.AddWithValue(charge.Cost);
-            ledger.Parameters.AddWithValue(now);
-            await ledger.ExecuteNonQueryAsync(cancellationToken);
+            return false;
         }
 
-        if (webhookUrl is not null)
+        if (finished.WebhookUrl is { } webhookUrl)
         {
-            var summary = new JobSummary(id, kind, status, result, error, usage, createdAt, now);
-            await QueueWebhookAsync(connection, transaction, summary, run, webhookUrl, cancellationToken);
+            var summary = new JobSummary(id, finished.Kind, status, result, error, usage, finished.CreatedAt, now);
+            await QueueWebhookAsync(connection, transaction, summary, finished.Run, webhookUrl, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
         return true;
+    }
+
+    private sealed record FinishedRun(int Run, string Kind, DateTimeOffset CreatedAt, string? WebhookUrl);
+
+    private static async Task<FinishedRun?> ReadFinishedAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new FinishedRun(reader.GetInt32(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.IsDBNull(3) ? null : reader.GetString(3))
+            : null;
+    }
+
+    /// <summary>The job moved to its final status and, when it used anything, its ledger row, in one statement.</summary>
+    private NpgsqlCommand FinishCommand(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, string[] from, string status, JsonElement? result,
+        JsonElement? usage, JsonElement? error, UsageEntry? charge, DateTimeOffset now, bool onlyWithoutWebhook)
+    {
+        var command = new NpgsqlCommand("""
+            WITH finished AS (
+                UPDATE jobs SET status = $2, current_step = $2, result = $3, usage = $4, error = $5, completed_at = $6, updated_at = $6,
+                       progress = CASE WHEN $2 = 'completed' THEN 100 ELSE progress END,
+                       steps = steps || jsonb_build_array(jsonb_build_object('at', $6::timestamptz, 'step', $2))
+                WHERE id = $1 AND status = ANY($7) AND (NOT $8 OR webhook_url IS NULL)
+                RETURNING tenant_id, api_key_id, run, kind, created_at, webhook_url),
+            charged AS (
+                INSERT INTO usage_ledger (tenant_id, api_key_id, job_id, run, model_alias, provider_model, input_tokens, output_tokens, cost, created_at)
+                SELECT tenant_id, api_key_id, $1, run, $10, $11, $12, $13, $14, $6 FROM finished WHERE $9
+                ON CONFLICT (job_id, run) WHERE job_id IS NOT NULL DO NOTHING)
+            SELECT run, kind, created_at, webhook_url FROM finished
+            """, connection, transaction);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(status);
+        command.Parameters.Add(SealedParameter(result, Encryption.SealContext.JobResult, id));
+        command.Parameters.Add(NullableJson(usage));
+        command.Parameters.Add(NullableJson(error));
+        command.Parameters.AddWithValue(now);
+        command.Parameters.AddWithValue(from);
+        command.Parameters.AddWithValue(onlyWithoutWebhook);
+        // Without a charge the ledger's SELECT yields nothing; its parameters still need values of their types.
+        command.Parameters.AddWithValue(charge is not null);
+        command.Parameters.AddWithValue(charge?.ModelAlias ?? "");
+        command.Parameters.AddWithValue(charge?.ProviderModel ?? "");
+        command.Parameters.AddWithValue(charge?.InputTokens ?? 0);
+        command.Parameters.AddWithValue(charge?.OutputTokens ?? 0);
+        command.Parameters.AddWithValue(charge?.Cost ?? 0m);
+        return command;
     }
 }
