@@ -11,7 +11,9 @@ namespace AspireLlm.Orchestration.Jobs;
 /// states, and the one worker that fetched a job makes both its changes. Should a job still be
 /// delivered twice (its invisibility timeout ran out under a live worker), the jobs row decides:
 /// <see cref="JobStore.TryStartAsync"/> checks the dispatch and status, and finishing is guarded by
-/// the status, so the second delivery does nothing, as it would with the lock.
+/// the status, so the job is finished and charged once. The lock never covered the run itself, only
+/// each state change; without it, the two deliveries' Hangfire states may overwrite each other, and
+/// Hangfire's state is only bookkeeping here.
 /// </summary>
 internal static class JobStateLocks
 {
@@ -39,7 +41,18 @@ internal static class JobStateLocks
             gate.Users++;
         }
 
-        if (!gate.Semaphore.Wait(timeout))
+        bool entered;
+        try
+        {
+            entered = gate.Semaphore.Wait(timeout);
+        }
+        catch
+        {
+            Leave(resource, gate);
+            throw;
+        }
+
+        if (!entered)
         {
             Leave(resource, gate);
             throw new DistributedLockTimeoutException(resource);

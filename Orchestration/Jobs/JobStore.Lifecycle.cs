@@ -277,19 +277,7 @@ public sealed partial class JobStore
         NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, string[] from, string status, JsonElement? result,
         JsonElement? usage, JsonElement? error, UsageEntry? charge, DateTimeOffset now, bool onlyWithoutWebhook)
     {
-        var command = new NpgsqlCommand("""
-            WITH finished AS (
-                UPDATE jobs SET status = $2, current_step = $2, result = $3, usage = $4, error = $5, completed_at = $6, updated_at = $6,
-                       progress = CASE WHEN $2 = 'completed' THEN 100 ELSE progress END,
-                       steps = steps || jsonb_build_array(jsonb_build_object('at', $6::timestamptz, 'step', $2))
-                WHERE id = $1 AND status = ANY($7) AND (NOT $8 OR webhook_url IS NULL)
-                RETURNING tenant_id, api_key_id, run, kind, created_at, webhook_url),
-            charged AS (
-                INSERT INTO usage_ledger (tenant_id, api_key_id, job_id, run, model_alias, provider_model, input_tokens, output_tokens, cost, created_at)
-                SELECT tenant_id, api_key_id, $1, run, $10, $11, $12, $13, $14, $6 FROM finished WHERE $9
-                ON CONFLICT (job_id, run) WHERE job_id IS NOT NULL DO NOTHING)
-            SELECT run, kind, created_at, webhook_url FROM finished
-            """, connection, transaction);
+        var command = new NpgsqlCommand(charge is null ? FinishSql : FinishAndChargeSql, connection, transaction);
         command.Parameters.AddWithValue(id);
         command.Parameters.AddWithValue(status);
         command.Parameters.Add(SealedParameter(result, Encryption.SealContext.JobResult, id));
@@ -298,13 +286,36 @@ public sealed partial class JobStore
         command.Parameters.AddWithValue(now);
         command.Parameters.AddWithValue(from);
         command.Parameters.AddWithValue(onlyWithoutWebhook);
-        // Without a charge the ledger's SELECT yields nothing; its parameters still need values of their types.
-        command.Parameters.AddWithValue(charge is not null);
-        command.Parameters.AddWithValue(charge?.ModelAlias ?? "");
-        command.Parameters.AddWithValue(charge?.ProviderModel ?? "");
-        command.Parameters.AddWithValue(charge?.InputTokens ?? 0);
-        command.Parameters.AddWithValue(charge?.OutputTokens ?? 0);
-        command.Parameters.AddWithValue(charge?.Cost ?? 0m);
+        if (charge is not null)
+        {
+            command.Parameters.AddWithValue(charge.ModelAlias);
+            command.Parameters.AddWithValue(charge.ProviderModel);
+            command.Parameters.AddWithValue(charge.InputTokens);
+            command.Parameters.AddWithValue(charge.OutputTokens);
+            command.Parameters.AddWithValue(charge.Cost);
+        }
+
         return command;
     }
+
+    private const string FinishedCte = """
+        WITH finished AS (
+            UPDATE jobs SET status = $2, current_step = $2, result = $3, usage = $4, error = $5, completed_at = $6, updated_at = $6,
+                   progress = CASE WHEN $2 = 'completed' THEN 100 ELSE progress END,
+                   steps = steps || jsonb_build_array(jsonb_build_object('at', $6::timestamptz, 'step', $2))
+            WHERE id = $1 AND status = ANY($7) AND (NOT $8 OR webhook_url IS NULL)
+            RETURNING tenant_id, api_key_id, run, kind, created_at, webhook_url)
+        """;
+
+    private const string FinishedRow = "\nSELECT run, kind, created_at, webhook_url FROM finished";
+
+    // Without a charge the ledger is not named at all: its statement trigger would fire even for no rows.
+    private const string FinishSql = FinishedCte + FinishedRow;
+
+    private const string FinishAndChargeSql = FinishedCte + """
+        , charged AS (
+            INSERT INTO usage_ledger (tenant_id, api_key_id, job_id, run, model_alias, provider_model, input_tokens, output_tokens, cost, created_at)
+            SELECT tenant_id, api_key_id, $1, run, $9, $10, $11, $12, $13, $6 FROM finished
+            ON CONFLICT (job_id, run) WHERE job_id IS NOT NULL DO NOTHING)
+        """ + FinishedRow;
 }
