@@ -5,6 +5,7 @@ using AspireLlm.Api.ApiKeys;
 using AspireLlm.Api.Collections;
 using AspireLlm.Api.Errors;
 using AspireLlm.Api.Gateway;
+using AspireLlm.Api.Hosting;
 using AspireLlm.Api.Jobs;
 using AspireLlm.Api.Models;
 using AspireLlm.Api.Observability;
@@ -16,6 +17,7 @@ using AspireLlm.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.WebHost.UseSockets(options => options.UnsafePreferInlineScheduling = InlineSocketCompletions.Enabled);
 builder.AddNpgsqlDataSource(ResourceNames.Database, configureDataSourceBuilder: DatabaseTuning.Configure);
 // The thread pool rather than the Redis client's own dedicated threads: on small machines those
 // threads' hand-offs cost more CPU than the Redis commands themselves (measured by bench/GatewayBench).

@@ -33,6 +33,7 @@ var migrations = builder.AddProject<Projects.Worker>(ResourceNames.Migrations, l
 
 var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithRuntimeSettings()
+    .WithInlineSocketCompletions()
     .WithReference(redis, ResourceNames.Redis).WaitFor(redis)
     .WithReference(vectors, ResourceNames.Vectors).WaitFor(vectors)
     .WithReference(database, ResourceNames.Database).WaitFor(database)

@@ -36,4 +36,12 @@ internal static class ParameterExtensions
     public static IResourceBuilder<ProjectResource> WithRuntimeSettings(this IResourceBuilder<ProjectResource> project) =>
         project.WithEnvironment("DOTNET_TC_CallCountingDelayMs", "0")
             .WithEnvironment("DOTNET_TC_CallCountThreshold", "500");
+
+    /// <summary>
+    /// The Api's socket work runs where it completes, not handed to the thread pool (Api/Hosting/InlineSocketCompletions.cs):
+    /// fewer thread wake-ups per request. Only the Api: its request path never blocks, which the Worker's
+    /// Hangfire does by design.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithInlineSocketCompletions(this IResourceBuilder<ProjectResource> project) =>
+        project.WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 }

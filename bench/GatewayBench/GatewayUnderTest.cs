@@ -17,7 +17,8 @@ internal sealed class GatewayUnderTest(LocalInfrastructure infrastructure, Dicti
     /// <summary>When the last Api was started, for the warm-up curve's clock.</summary>
     public DateTime StartedAt { get; private set; }
 
-    public ServiceProcess StartApi()
+    /// <param name="extra">Settings over the run's own, for the configuration compared against (<c>--versus</c>).</param>
+    public ServiceProcess StartApi(IReadOnlyDictionary<string, string>? extra = null)
     {
         var settings = new Dictionary<string, string>
         {
@@ -38,7 +39,7 @@ internal sealed class GatewayUnderTest(LocalInfrastructure infrastructure, Dicti
             // Api would load the local embedding model (no key) and carry its ~150 MiB through the run.
             ["Orchestration:EmbeddingModels:text-embedding-3-small:Deployments:0"] = "mock-ext",
         };
-        foreach (var (name, value) in extraSettings)
+        foreach (var (name, value) in extraSettings.Concat(extra ?? new Dictionary<string, string>()))
         {
             settings[name] = value;
         }

@@ -42,6 +42,14 @@ if (upstreams is "both" or "fake")
     modes.Add(new Mode("in-process fake", GatewayUnderTest.FakeAlias, new Uri(fake.OpenAiEndpoint, "chat/completions")));
 }
 
+var versus = EnvArguments.Read(name: "--versus");
+if (versus.Count > 0)
+{
+    // --versus NAME=VALUE: the Api as configured against the same with these settings, loaded in turns.
+    await Comparison.RunAsync(bench, versus, sharedRequest, modes[0].Alias, Argument("--rounds", 6));
+    return;
+}
+
 // The warm-up curve: a replica just started (by an autoscaler, a rollout) serves at once, under load.
 using var api = bench.StartApi();
 var curve = await WarmUpCurve.MeasureAsync(api, bench, Scripts.Chat(sharedRequest, modes[0].Alias, await bench.KeyAsync(api)), curveLength);
@@ -49,7 +57,7 @@ var curve = await WarmUpCurve.MeasureAsync(api, bench, Scripts.Chat(sharedReques
 var key = await bench.KeyAsync(api);
 if (Argument("--trace", 0) is > 0 and var traceSeconds)
 {
-    // --trace N: after the warm-up, a CPU sampling trace of the Api over N s of load, for `dotnet-trace report <file> topN`.
+    // --trace N: after the warm-up, a perf profile of the Api over N s of load (and another of exact-cache hits, below).
     var file = await Profiler.TraceAsync(api, bench.ChatUrl(api), Scripts.Chat(sharedRequest, modes[0].Alias, key), TimeSpan.FromSeconds(traceSeconds));
     Console.WriteLine($"CPU trace of the Api under load: {file}");
 }
@@ -63,19 +71,29 @@ foreach (var mode in modes)
         await Wrk.RunAsync(bench.ChatUrl(api), connections, TimeSpan.FromSeconds(3), script); // settle
         var direct = await Wrk.RunAsync(mode.DirectUrl, connections, duration, script);
         var cpuBefore = api.CpuTime();
+        var switchesBefore = api.ContextSwitches();
         var gateway = await Wrk.RunAsync(bench.ChatUrl(api), connections, duration, script);
         var cpuPerRequest = (api.CpuTime() - cpuBefore).TotalMicroseconds / Math.Max(1, gateway.Requests);
+        var switchesPerRequest = api.ContextSwitchesSince(switchesBefore) / (double)Math.Max(1, gateway.Requests);
         rows.Add($"| {mode.Name} | {connections} | {direct.RequestsPerSecond:F0} | {direct.P50Ms:F2} / {direct.P99Ms:F2} | {gateway.RequestsPerSecond:F0} | " +
-                 $"{gateway.P50Ms:F2} / {gateway.P99Ms:F2} | {gateway.P50Ms - direct.P50Ms:F2} | {cpuPerRequest:F0} | {gateway.Errors + direct.Errors} |");
+                 $"{gateway.P50Ms:F2} / {gateway.P99Ms:F2} | {gateway.P50Ms - direct.P50Ms:F2} | {cpuPerRequest:F0} | {switchesPerRequest:F1} | {gateway.Errors + direct.Errors} |");
     }
 }
 
 // Exact-cache hits: the same deterministic request again and again (the first call fills the cache).
-var hitScript = Scripts.Chat(new JsonObject(sharedRequest.Select(pair => KeyValuePair.Create(pair.Key, pair.Value?.DeepClone())).Append(KeyValuePair.Create("seed", (JsonNode?)JsonValue.Create(7)))), modes[0].Alias, key);
+var hitScript = Scripts.Chat(Scripts.Deterministic(sharedRequest), modes[0].Alias, key);
 await Wrk.RunAsync(bench.ChatUrl(api), 16, TimeSpan.FromSeconds(3), hitScript);
+if (Argument("--trace", 0) is > 0 and var hitTraceSeconds)
+{
+    var file = await Profiler.TraceAsync(api, bench.ChatUrl(api), hitScript, TimeSpan.FromSeconds(hitTraceSeconds));
+    Console.WriteLine($"CPU trace of the Api serving exact-cache hits: {file}");
+}
+
 var hitCpuBefore = api.CpuTime();
+var hitSwitchesBefore = api.ContextSwitches();
 var hits = await Wrk.RunAsync(bench.ChatUrl(api), 16, duration, hitScript);
 var hitCpu = (api.CpuTime() - hitCpuBefore).TotalMicroseconds / Math.Max(1, hits.Requests);
+var hitSwitches = api.ContextSwitchesSince(hitSwitchesBefore) / (double)Math.Max(1, hits.Requests);
 
 var ttfb = new List<string>();
 foreach (var mode in modes)
@@ -92,11 +110,11 @@ Console.WriteLine("|---|---|---|");
 curve.ForEach(point => Console.WriteLine($"| {point.From.TotalSeconds:F0}–{point.To.TotalSeconds:F0} s | {point.RequestsPerSecond:F0} | {point.CpuPerRequestMicros:F0} |"));
 Console.WriteLine($"time until CPU/request is within 1.5× of the last window: {WarmUpCurve.TimeToSteady(curve):F0} s");
 Console.WriteLine();
-Console.WriteLine("| upstream | connections | upstream req/s | upstream p50 / p99 ms | gateway req/s | gateway p50 / p99 ms | added p50 ms | Api CPU µs/request | errors |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+Console.WriteLine("| upstream | connections | upstream req/s | upstream p50 / p99 ms | gateway req/s | gateway p50 / p99 ms | added p50 ms | Api CPU µs/request | Api context switches/request | errors |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
 Console.WriteLine();
-Console.WriteLine($"exact-cache hits at 16 connections: {hits.RequestsPerSecond:F0} req/s, p50 {hits.P50Ms:F2} ms, Api CPU {hitCpu:F0} µs/request");
+Console.WriteLine($"exact-cache hits at 16 connections: {hits.RequestsPerSecond:F0} req/s, p50 {hits.P50Ms:F2} ms, Api CPU {hitCpu:F0} µs/request, {hitSwitches:F1} context switches/request");
 Console.WriteLine($"streaming, time to first content chunk, p50 of 200 sequential: {string.Join("; ", ttfb)}");
 Console.WriteLine($"Api peak RSS: {api.PeakRssMiB():F0} MiB");
 Console.WriteLine("targets: CPU ≤ 80 µs/request at 16 connections (external mock); cache hit ≤ 40 µs; within 1.5× of steady by 15 s; added p50 ≤ 0.15 ms at 1 connection; added TTFB ≤ 0.3 ms; peak RSS ≤ 200 MiB");

@@ -6,15 +6,16 @@ namespace AspireLlm.Bench;
 /// </summary>
 internal static class EnvArguments
 {
-    public static Dictionary<string, string> Read(Dictionary<string, string>? defaults = null)
+    /// <param name="name">The option read: <c>--env</c>, or another of the same form (<c>--versus</c>).</param>
+    public static Dictionary<string, string> Read(Dictionary<string, string>? defaults = null, string name = "--env")
     {
         var settings = defaults ?? [];
         var commandLine = Environment.GetCommandLineArgs();
         for (var i = 0; i < commandLine.Length - 1; i++)
         {
-            if (commandLine[i] == "--env" && commandLine[i + 1].Split('=', 2) is [var name, var value])
+            if (commandLine[i] == name && commandLine[i + 1].Split('=', 2) is [var setting, var value])
             {
-                settings[name] = value;
+                settings[setting] = value;
             }
         }
 

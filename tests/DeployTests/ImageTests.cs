@@ -91,6 +91,7 @@ public sealed class ImageTests(ImageArchives archives, ITestOutputHelper output)
         Assert.Contains("DOTNET_TC_CallCountingDelayMs=0", env);
         Assert.Contains("DOTNET_TC_CallCountThreshold=500", env);
         Assert.Contains("Orchestration__HeavyWorkPriority=Idle", env);
+        Assert.Equal(project == "Api", env.Contains("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1"));
 
         var labels = config.GetProperty("Labels");
         Assert.Equal(ImageArchives.RepositoryUrl, labels.GetProperty("org.opencontainers.image.source").GetString());

@@ -69,6 +69,11 @@ public sealed class ServiceProcess : IDisposable
         // As our images run (Directory.Build.props, "Container images"): hot code optimised within seconds of the start.
         start.Environment["DOTNET_TC_CallCountingDelayMs"] = "0";
         start.Environment["DOTNET_TC_CallCountThreshold"] = "500";
+        if (project == "Api")
+        {
+            start.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
+        }
+
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         // Content is sealed at rest: every process shares the tests' key unless the caller sets its own.
         start.Environment["Conversations__EncryptionKey"] = TestEncryption.Secret;
@@ -175,6 +180,37 @@ public sealed class ServiceProcess : IDisposable
     }
 
     /// <summary>Peak resident memory (VmHWM) in MiB.</summary>
+    /// <summary>
+    /// Context switches (voluntary and not) of each of the process's threads so far; <see cref="ContextSwitchesSince"/>
+    /// gives those of a window. On a virtual machine each one costs microseconds of kernel time, so switches
+    /// per request explain much of a request's CPU.
+    /// </summary>
+    public Dictionary<string, long> ContextSwitches()
+    {
+        var byThread = new Dictionary<string, long>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{_process.Id}/task"))
+        {
+            foreach (var line in SafeRead(Path.Combine(task, "status")).Split('\n'))
+            {
+                if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                {
+                    byThread[Path.GetFileName(task)] = byThread.GetValueOrDefault(Path.GetFileName(task))
+                        + long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+
+        return byThread;
+    }
+
+    /// <summary>
+    /// Switches since <paramref name="earlier"/>, by the threads alive now (a thread started since counts from
+    /// zero). A thread that ended in between takes its count with it, which undercounts a little, where a plain
+    /// difference of sums could even go negative.
+    /// </summary>
+    public long ContextSwitchesSince(Dictionary<string, long> earlier) =>
+        ContextSwitches().Sum(thread => thread.Value - earlier.GetValueOrDefault(thread.Key));
+
     public double PeakRssMiB()
     {
         var line = File.ReadAllLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
