@@ -49,6 +49,7 @@ builder.Services.ConfigureHttpJsonOptions(options =>
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
+app.ConnectRedisClients();
 
 app.UseRequestIds();
 app.UseExceptionHandler();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using AspireLlm.Api.Streams;
 using AspireLlm.Orchestration.Admission;
 using AspireLlm.Orchestration.ChatRequests;
 using Microsoft.Extensions.AI;
@@ -12,6 +13,7 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
 {
     private readonly string _id = "chatcmpl-" + Guid.NewGuid().ToString("N");
     private readonly long _created = timeProvider.GetUtcNow().ToUnixTimeSeconds();
+    private SseWriter? _sse;
 
     /// <summary>What retrieval put in the prompt, for the answer's citations; null for an ungrounded request.</summary>
     public Orchestration.Retrieval.GroundingResult? Grounding { get; init; }
@@ -57,17 +59,15 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(clientGone, revoked);
         var cancellationToken = ended.Token;
         var updates = new List<ChatResponseUpdate>();
-        var started = false;
         var toolIndex = 0;
         try
         {
             await foreach (var update in client.GetStreamingResponseAsync(request.Messages, request.Options, cancellationToken))
             {
                 updates.Add(update);
-                if (!started)
+                if (_sse is null)
                 {
-                    started = true;
-                    await StartStreamAsync(cancellationToken);
+                    StartStream();
                 }
 
                 if (ChatCompletionWriter.Delta(update, ref toolIndex) is { } delta)
@@ -83,7 +83,7 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
         catch (OperationCanceledException) when (revoked.IsCancellationRequested)
         {
             var error = OpenAiError.ForStatus(StatusCodes.Status401Unauthorized, "The API key of this request was revoked.", "key_revoked");
-            if (started)
+            if (_sse is not null)
             {
                 await SendAsync(error.Body(), CancellationToken.None);
             }
@@ -96,7 +96,7 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
         }
         catch (Exception exception) when (GatewayErrors.From(exception) is { } mapped)
         {
-            if (!started)
+            if (_sse is null)
             {
                 return await FailAsync(mapped.Error, mapped.RetryAfter);
             }
@@ -107,25 +107,27 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
             return null;
         }
 
-        if (!started)
+        if (_sse is null)
         {
-            await StartStreamAsync(cancellationToken);
+            StartStream();
         }
 
+        // The closing chunks leave together, in one write.
         var response = updates.ToChatResponse();
-        await SendAsync(ChatCompletionWriter.Chunk(_id, _created, request.Model, new { }, ChatCompletionWriter.FinishReason(response.FinishReason) ?? "stop"), cancellationToken);
+        var sse = _sse!;
+        sse.Data(ChatCompletionWriter.Chunk(_id, _created, request.Model, new { }, ChatCompletionWriter.FinishReason(response.FinishReason) ?? "stop"));
         if (request.IncludeUsage && response.Usage is { } usage)
         {
-            await SendAsync(ChatCompletionWriter.UsageChunk(_id, _created, request.Model, usage), cancellationToken);
+            sse.Data(ChatCompletionWriter.UsageChunk(_id, _created, request.Model, usage));
         }
 
         if (Grounding is not null)
         {
-            await SendAsync(ChatCompletionWriter.CitationsChunk(_id, _created, request.Model, Grounding), cancellationToken);
+            sse.Data(ChatCompletionWriter.CitationsChunk(_id, _created, request.Model, Grounding));
         }
 
-        await http.Response.WriteAsync("data: [DONE]\n\n", cancellationToken);
-        await http.Response.Body.FlushAsync(cancellationToken);
+        sse.Done();
+        await sse.FlushAsync(cancellationToken);
         return new Answer(StatusCodes.Status200OK,
             () => JsonSerializer.Serialize(ChatCompletionWriter.Completion(response, request.Model, _id, _created, Grounding), ChatCompletionsEndpoint.Json));
     }
@@ -144,7 +146,7 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
         using var completion = JsonDocument.Parse(stored.Body!);
         var root = completion.RootElement;
         var choice = root.GetProperty("choices")[0];
-        SetStreamHeaders(http);
+        var sse = SseWriter.Start(http.Response, ChatCompletionsEndpoint.Json);
         var chunk = new
         {
             id = root.GetProperty("id").GetString(),
@@ -153,7 +155,9 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
             model = root.GetProperty("model").GetString(),
             choices = new[] { new { index = 0, delta = choice.GetProperty("message"), finish_reason = choice.GetProperty("finish_reason").GetString() } },
         };
-        await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(chunk, ChatCompletionsEndpoint.Json)}\n\ndata: [DONE]\n\n");
+        sse.Data(chunk);
+        sse.Done();
+        await sse.FlushAsync(CancellationToken.None);
     }
 
     private async Task<Answer> FailAsync(OpenAiError error, TimeSpan? retryAfter)
@@ -163,24 +167,21 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
         return new Answer(error.Status, () => JsonSerializer.Serialize(error.Body(), ChatCompletionsEndpoint.Json));
     }
 
-    private async Task StartStreamAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The headers and the opening role chunk, held until the first content chunk is sent with them: the
+    /// client gets both in one write.
+    /// </summary>
+    private void StartStream()
     {
         WriteRateLimitHeaders();
-        SetStreamHeaders(http);
-        await SendAsync(ChatCompletionWriter.Chunk(_id, _created, request.Model, new { role = "assistant", content = "" }, null), cancellationToken);
-    }
-
-    private static void SetStreamHeaders(HttpContext http)
-    {
-        http.Response.ContentType = "text/event-stream";
-        http.Response.Headers.CacheControl = "no-cache";
-        http.Response.Headers["X-Accel-Buffering"] = "no";
+        _sse = SseWriter.Start(http.Response, ChatCompletionsEndpoint.Json);
+        _sse.Data(ChatCompletionWriter.Chunk(_id, _created, request.Model, new { role = "assistant", content = "" }, null));
     }
 
     private async Task SendAsync(object payload, CancellationToken cancellationToken)
     {
-        await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(payload, ChatCompletionsEndpoint.Json)}\n\n", cancellationToken);
-        await http.Response.Body.FlushAsync(cancellationToken);
+        _sse!.Data(payload);
+        await _sse.FlushAsync(cancellationToken);
     }
 
     /// <summary>

@@ -60,16 +60,14 @@ internal static class JobEventsEndpoint
         // (through the exception handler) rather than a stream cut after its headers.
         var live = await events.SubscribeAsync(jobId);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stream.Revoked, shutdown.Closing);
+        SseWriter? sse = null;
         try
         {
             var history = await events.ReadAfterAsync(jobId, lastSent);
-            var response = context.Response;
-            response.ContentType = "text/event-stream";
-            response.Headers.CacheControl = "no-cache";
-            response.Headers["X-Accel-Buffering"] = "no";
-            await response.Body.FlushAsync(cancellationToken);
+            sse = SseWriter.Start(context.Response, JsonSerializerOptions.Web);
+            await sse.FlushAsync(cancellationToken);
 
-            var relay = new JobEventRelay(new EventWriter(response, job.Kind == JobKinds.Agent), jobId, lastSent, store, events, timeProvider,
+            var relay = new JobEventRelay(new EventWriter(sse, job.Kind == JobKinds.Agent), jobId, lastSent, store, events, timeProvider,
                 StateCheckInterval, HeartbeatInterval);
             await relay.RunAsync(history, live, ended.Token);
         }
@@ -80,12 +78,14 @@ internal static class JobEventsEndpoint
         catch (OperationCanceledException) when (stream.Revoked.IsCancellationRequested)
         {
             // The key was revoked: say so, then end the stream.
-            await new EventWriter(context.Response, agentTask: false).ErrorAsync("key_revoked", "The API key of this stream was revoked.", cancellationToken);
+            await new EventWriter(sse ?? SseWriter.Start(context.Response, JsonSerializerOptions.Web), agentTask: false)
+                .ErrorAsync("key_revoked", "The API key of this stream was revoked.", cancellationToken);
         }
         catch (OperationCanceledException) when (shutdown.Closing.IsCancellationRequested)
         {
             // This replica is stopping: end the stream (not the job) and have the client come back elsewhere.
-            await new EventWriter(context.Response, agentTask: false).ReconnectAsync(ReconnectAfter, cancellationToken);
+            await new EventWriter(sse ?? SseWriter.Start(context.Response, JsonSerializerOptions.Web), agentTask: false)
+                .ReconnectAsync(ReconnectAfter, cancellationToken);
         }
         finally
         {
@@ -95,16 +95,16 @@ internal static class JobEventsEndpoint
         return TypedResults.Empty;
     }
 
-    private sealed class EventWriter(HttpResponse response, bool agentTask) : IJobEventSink
+    private sealed class EventWriter(SseWriter sse, bool agentTask) : IJobEventSink
     {
         /// <summary>Writes one event; an agent task's carries its <c>seq</c> (the SSE id) as the WebSocket's do.</summary>
         public async Task WriteAsync(SequencedJobEvent item, CancellationToken cancellationToken)
         {
             var json = agentTask ? Orchestration.Agents.AgentEvent.WithSeq(item.Json, item.Id) : item.Json;
             using var document = JsonDocument.Parse(json);
-            var type = document.RootElement.TryGetProperty("type", out var t) ? t.GetString() : "message";
-            await response.WriteAsync($"id: {item.Id}\nevent: {type}\ndata: {json}\n\n", cancellationToken);
-            await response.Body.FlushAsync(cancellationToken);
+            var type = document.RootElement.TryGetProperty("type", out var t) ? t.GetString() ?? "message" : "message";
+            sse.Event(item.Id, type, json);
+            await sse.FlushAsync(cancellationToken);
         }
 
         /// <summary>
@@ -113,21 +113,20 @@ internal static class JobEventsEndpoint
         /// </summary>
         public async Task ReconnectAsync(TimeSpan after, CancellationToken cancellationToken)
         {
-            await response.WriteAsync($"retry: {(long)after.TotalMilliseconds}\n: server shutting down; reconnect with Last-Event-ID\n\n", cancellationToken);
-            await response.Body.FlushAsync(cancellationToken);
+            sse.Retry(after, "server shutting down; reconnect with Last-Event-ID");
+            await sse.FlushAsync(cancellationToken);
         }
 
         public async Task ErrorAsync(string code, string message, CancellationToken cancellationToken)
         {
-            var json = JsonSerializer.Serialize(new { type = "error", code, message });
-            await response.WriteAsync($"event: error\ndata: {json}\n\n", cancellationToken);
-            await response.Body.FlushAsync(cancellationToken);
+            sse.Event("error", new { type = "error", code, message });
+            await sse.FlushAsync(cancellationToken);
         }
 
         public async Task HeartbeatAsync(CancellationToken cancellationToken)
         {
-            await response.WriteAsync(": ping\n\n", cancellationToken);
-            await response.Body.FlushAsync(cancellationToken);
+            sse.Comment("ping");
+            await sse.FlushAsync(cancellationToken);
         }
     }
 }
