@@ -70,9 +70,9 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
                     StartStream();
                 }
 
-                if (ChatCompletionWriter.Delta(update, ref toolIndex) is { } delta)
+                if (ChatChunkWriter.Delta(update, ref toolIndex) is { } delta)
                 {
-                    await SendAsync(ChatCompletionWriter.Chunk(_id, _created, request.Model, delta, null), cancellationToken);
+                    await SendAsync(ChatChunkWriter.Chunk(_id, _created, request.Model, delta, null), cancellationToken);
                 }
             }
         }
@@ -115,15 +115,15 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
         // The closing chunks leave together, in one write.
         var response = updates.ToChatResponse();
         var sse = _sse!;
-        sse.Data(ChatCompletionWriter.Chunk(_id, _created, request.Model, new { }, ChatCompletionWriter.FinishReason(response.FinishReason) ?? "stop"));
+        sse.Data(ChatChunkWriter.Chunk(_id, _created, request.Model, new { }, ChatCompletionWriter.FinishReason(response.FinishReason) ?? "stop"));
         if (request.IncludeUsage && response.Usage is { } usage)
         {
-            sse.Data(ChatCompletionWriter.UsageChunk(_id, _created, request.Model, usage));
+            sse.Data(ChatChunkWriter.UsageChunk(_id, _created, request.Model, usage));
         }
 
         if (Grounding is not null)
         {
-            sse.Data(ChatCompletionWriter.CitationsChunk(_id, _created, request.Model, Grounding));
+            sse.Data(ChatChunkWriter.CitationsChunk(_id, _created, request.Model, Grounding));
         }
 
         sse.Done();
@@ -175,7 +175,7 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
     {
         WriteRateLimitHeaders();
         _sse = SseWriter.Start(http.Response, ChatCompletionsEndpoint.Json);
-        _sse.Data(ChatCompletionWriter.Chunk(_id, _created, request.Model, new { role = "assistant", content = "" }, null));
+        _sse.Data(ChatChunkWriter.Chunk(_id, _created, request.Model, new { role = "assistant", content = "" }, null));
     }
 
     private async Task SendAsync(object payload, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AspireLlm.Orchestration.ChatRequests;
 using AspireLlm.Orchestration.Jobs;
 using AspireLlm.Orchestration.Pipeline;
 using Microsoft.Extensions.AI;
@@ -18,6 +19,9 @@ internal sealed record ChatCompletionResult(JsonElement Result, JsonElement Usag
     public static ChatCompletionResult From(
         ChatResponse response, string alias, DateTimeOffset now, ModelCallContext call, Orchestration.Retrieval.GroundingResult? grounding = null)
     {
+        // The result is what the gateway would have answered (tool calls, a cached answer's cache_hit,
+        // a grounded answer's citations), with the provider's id and time.
+        var completion = ChatCompletionWriter.Completion(response, alias, response.ResponseId, (response.CreatedAt ?? now).ToUnixTimeSeconds(), grounding);
         var inputTokens = (int)(response.Usage?.InputTokenCount ?? 0);
         var outputTokens = (int)(response.Usage?.OutputTokenCount ?? 0);
         var usage = new
@@ -26,44 +30,10 @@ internal sealed record ChatCompletionResult(JsonElement Result, JsonElement Usag
             completion_tokens = outputTokens,
             total_tokens = inputTokens + outputTokens,
         };
-        var result = new
-        {
-            id = response.ResponseId,
-            @object = "chat.completion",
-            created = (response.CreatedAt ?? now).ToUnixTimeSeconds(),
-            model = alias,
-            choices = new[]
-            {
-                new
-                {
-                    index = 0,
-                    message = new { role = "assistant", content = response.Text },
-                    finish_reason = FinishReason(response.FinishReason),
-                },
-            },
-            usage,
-        };
-
-        var json = JsonSerializer.SerializeToNode(result)!.AsObject();
-        if (response.AdditionalProperties?.GetValueOrDefault(ModelCallContext.ResponseCacheProperty) is string cache)
-        {
-            // A cached answer is marked as the gateway marks it, and charged nothing.
-            json["usage"]!["cache_hit"] = cache == "semantic_hit" ? "semantic" : "exact";
-        }
-        foreach (var (name, value) in grounding?.ResponseFields() ?? new Dictionary<string, object?>())
-        {
-            json[name] = JsonSerializer.SerializeToNode(value);
-        }
 
         return new ChatCompletionResult(
-            JsonSerializer.SerializeToElement(json),
+            JsonSerializer.SerializeToElement(completion, ChatCompletionWriter.Json),
             JsonSerializer.SerializeToElement(usage),
             ChargeOf(call, alias));
     }
-
-    private static string FinishReason(ChatFinishReason? reason) =>
-        reason == ChatFinishReason.Length ? "length"
-        : reason == ChatFinishReason.ContentFilter ? "content_filter"
-        : reason == ChatFinishReason.ToolCalls ? "tool_calls"
-        : "stop";
 }
