@@ -24,19 +24,13 @@ public static class ChatCompletionWriter
     public static object Completion(ChatResponse response, string alias, string? id, long created, GroundingResult? grounding = null)
     {
         var completion = PlainCompletion(response, alias, id, created);
-        var cache = response.AdditionalProperties?.GetValueOrDefault(ModelCallContext.ResponseCacheProperty) as string;
-        if (grounding is null && cache is null)
+        if (grounding is null)
         {
             return completion;
         }
 
         var node = JsonSerializer.SerializeToNode(completion, Json)!.AsObject();
-        if (cache is not null && node["usage"] is JsonObject usage)
-        {
-            usage["cache_hit"] = cache == "semantic_hit" ? "semantic" : "exact";
-        }
-
-        foreach (var (name, value) in grounding?.ResponseFields() ?? new Dictionary<string, object?>())
+        foreach (var (name, value) in grounding.ResponseFields())
         {
             node[name] = JsonSerializer.SerializeToNode(value, Json);
         }
@@ -44,12 +38,20 @@ public static class ChatCompletionWriter
         return node;
     }
 
-    public static object? Usage(UsageDetails? usage) => usage is null ? null : new
+    /// <param name="cacheHit">For a cached answer, which cache: <c>exact</c> or <c>semantic</c>.</param>
+    public static object? Usage(UsageDetails? usage, string? cacheHit = null)
     {
-        prompt_tokens = usage.InputTokenCount ?? 0,
-        completion_tokens = usage.OutputTokenCount ?? 0,
-        total_tokens = usage.TotalTokenCount ?? (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0),
-    };
+        if (usage is null)
+        {
+            return null;
+        }
+
+        var (prompt, completion) = (usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0);
+        var total = usage.TotalTokenCount ?? prompt + completion;
+        return cacheHit is null
+            ? new { prompt_tokens = prompt, completion_tokens = completion, total_tokens = total }
+            : new { prompt_tokens = prompt, completion_tokens = completion, total_tokens = total, cache_hit = cacheHit };
+    }
 
     public static string? FinishReason(ChatFinishReason? reason) =>
         reason is null ? null
@@ -78,8 +80,16 @@ public static class ChatCompletionWriter
                 logprobs = (object?)null,
             },
         },
-        usage = Usage(response.Usage),
+        usage = Usage(response.Usage, CacheHitOf(response)),
     };
+
+    private static string? CacheHitOf(ChatResponse response) =>
+        response.AdditionalProperties?.GetValueOrDefault(ModelCallContext.ResponseCacheProperty) switch
+        {
+            "semantic_hit" => "semantic",
+            string => "exact",
+            _ => null,
+        };
 
     private static object Message(ChatResponse response)
     {

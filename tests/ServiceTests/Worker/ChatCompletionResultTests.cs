@@ -36,21 +36,25 @@ public sealed class ChatCompletionResultTests
         Assert.Equal("gpt-4o-mini", result.GetProperty("model").GetString());
         Assert.Equal(Now.ToUnixTimeSeconds(), result.GetProperty("created").GetInt64());
         Assert.Equal(20, result.GetProperty("usage").GetProperty("total_tokens").GetInt32());
+        Assert.False(result.GetProperty("usage").TryGetProperty("cache_hit", out _));
     }
 
-    [Fact]
-    public void A_cached_answer_is_marked_as_the_gateway_marks_it()
+    [Theory]
+    [InlineData("hit", "exact")]
+    [InlineData("stale", "exact")]
+    [InlineData("semantic_hit", "semantic")]
+    public void A_cached_answer_is_marked_as_the_gateway_marks_it(string cacheOutcome, string cacheHit)
     {
         var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, "From the cache."))
         {
             FinishReason = ChatFinishReason.Stop,
             Usage = new UsageDetails { InputTokenCount = 5, OutputTokenCount = 3 },
-            AdditionalProperties = new() { [ModelCallContext.ResponseCacheProperty] = "semantic_hit" },
+            AdditionalProperties = new() { [ModelCallContext.ResponseCacheProperty] = cacheOutcome },
         };
 
         var result = ChatCompletionResult.From(response, "gpt-4o-mini", Now, new ModelCallContext("tenant")).Result;
 
         Assert.Equal("From the cache.", result.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
-        Assert.Equal("semantic", result.GetProperty("usage").GetProperty("cache_hit").GetString());
+        Assert.Equal(cacheHit, result.GetProperty("usage").GetProperty("cache_hit").GetString());
     }
 }
