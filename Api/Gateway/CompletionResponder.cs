@@ -62,8 +62,23 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
         var toolIndex = 0;
         try
         {
-            await foreach (var update in client.GetStreamingResponseAsync(request.Messages, request.Options, cancellationToken))
+            await using var stream = client.GetStreamingResponseAsync(request.Messages, request.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            while (true)
             {
+                // What is written goes out before any wait for the next update, and updates that are
+                // already there (the opening role chunk and the first content) leave together.
+                var next = stream.MoveNextAsync();
+                if (!next.IsCompleted && _sse is not null)
+                {
+                    await _sse.FlushAsync(cancellationToken);
+                }
+
+                if (!await next)
+                {
+                    break;
+                }
+
+                var update = stream.Current;
                 updates.Add(update);
                 if (_sse is null)
                 {
@@ -72,7 +87,7 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
 
                 if (ChatChunkWriter.Delta(update, ref toolIndex) is { } delta)
                 {
-                    await SendAsync(ChatChunkWriter.Chunk(_id, _created, request.Model, delta, null), cancellationToken);
+                    _sse!.Data(ChatChunkWriter.Chunk(_id, _created, request.Model, delta, null));
                 }
             }
         }
@@ -101,10 +116,17 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
                 return await FailAsync(mapped.Error, mapped.RetryAfter);
             }
 
-            // Bytes are out: the status line is sent. An error event, and no [DONE], tells the client
-            // the answer is incomplete; OpenAI's libraries raise it as an error.
+            // The stream has begun (its 200 and first events are written): an error event, and no
+            // [DONE], tells the client the answer is incomplete; OpenAI's libraries raise it as an error.
             await SendAsync(mapped.Error.Body(), CancellationToken.None);
             return null;
+        }
+        catch (Exception) when (_sse is not null && !http.Response.HasStarted)
+        {
+            // Events are written but not sent. Send them, so that the exception handler finds the
+            // stream begun and ends the connection, rather than writing an error body after them.
+            await _sse.FlushAsync(CancellationToken.None);
+            throw;
         }
 
         if (_sse is null)
@@ -168,8 +190,8 @@ internal sealed class CompletionResponder(HttpContext http, ChatCompletionReques
     }
 
     /// <summary>
-    /// The headers and the opening role chunk, held until the first content chunk is sent with them: the
-    /// client gets both in one write.
+    /// The headers and the opening role chunk, written for the next flush: when the first content is
+    /// already there, the client gets both in one write.
     /// </summary>
     private void StartStream()
     {

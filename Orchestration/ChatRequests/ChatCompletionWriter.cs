@@ -76,7 +76,7 @@ public static class ChatCompletionWriter
             {
                 index = 0,
                 message = Message(response),
-                finish_reason = FinishReason(response.FinishReason),
+                finish_reason = FinishReason(response.FinishReason) ?? "stop",
                 logprobs = (object?)null,
             },
         },
