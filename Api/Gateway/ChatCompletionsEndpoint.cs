@@ -21,7 +21,8 @@ namespace AspireLlm.Api.Gateway;
 /// </summary>
 public static class ChatCompletionsEndpoint
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>The OpenAI-shaped answers' serialisation, the same as chat jobs' results.</summary>
+    internal static JsonSerializerOptions Json => Orchestration.ChatRequests.ChatCompletionWriter.Json;
 
     public static async Task HandleAsync(
         HttpContext http, ModelCatalog models, ChatIdempotency idempotency, IOptions<GatewayOptions> options, TimeProvider timeProvider)

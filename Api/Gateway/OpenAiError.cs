@@ -10,7 +10,7 @@ namespace AspireLlm.Api.Gateway;
 /// </summary>
 public sealed record OpenAiError(int Status, string Message, string Type, string? Param = null, string? Code = null)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static JsonSerializerOptions Json => ChatCompletionsEndpoint.Json;
 
     public static OpenAiError Invalid(string message, string? param = null, string? code = null) =>
         new(StatusCodes.Status400BadRequest, message, "invalid_request_error", param, code);
