@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The gateway's own cost per request, with the mock provider in its own process and the in-process fake (see bench/GatewayBench/Program.cs).
 # Usage: bench/run-gateway-bench.sh [--duration 10] [--curve 180] [--upstream both|external|fake] [--connections N] [--env NAME=VALUE]
+#        [--trace N] [--versus NAME=VALUE] [--versus-build DIR] [--rounds 6]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/install-servers.sh

@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
+using System.Runtime.CompilerServices;
 using Anthropic;
 using AspireLlm.Orchestration.Simulator;
 using Microsoft.Extensions.AI;
@@ -57,6 +58,8 @@ internal sealed class ProviderClientFactory(IConfiguration configuration, Simula
         return new OpenAIClient(new ApiKeyCredential(apiKey), options);
     }
 
+    // Not inlined into Create: a process with no Anthropic deployment then never loads the SDK (about 5 MiB).
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private IChatClient Anthropic(DeploymentOptions deployment, string apiKey)
     {
         var options = new global::Anthropic.Core.ClientOptions

@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Anthropic.Exceptions;
 using AspireLlm.Orchestration.Providers;
 
@@ -26,8 +27,8 @@ public static class FailureClassifier
                     return ByStatus(http.Status);
                 case ClientResultException { Status: > 0 } result:
                     return ByStatus((HttpStatusCode)result.Status);
-                case AnthropicApiException anthropic:
-                    return ByStatus(anthropic.StatusCode);
+                case Exception other when AnthropicStatusOf(other) is { } anthropicStatus:
+                    return ByStatus(anthropicStatus);
                 case HttpRequestException { StatusCode: { } status }:
                     return ByStatus(status);
                 case HttpRequestException:
@@ -38,6 +39,12 @@ public static class FailureClassifier
 
         return FailureKind.Other;
     }
+
+    // A method of its own, never inlined: only a failure that gets this far loads the Anthropic SDK, so a
+    // process with no Anthropic deployment never does (about 5 MiB).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static HttpStatusCode? AnthropicStatusOf(Exception exception) =>
+        exception is AnthropicApiException anthropic ? anthropic.StatusCode : null;
 
     /// <summary>Failures another attempt or deployment may not hit.</summary>
     public static bool IsTransient(FailureKind kind) =>

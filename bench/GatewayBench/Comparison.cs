@@ -26,10 +26,10 @@ internal static class Comparison
     private sealed record Sample(double CpuMicros, double Switches, double P50Ms, double RequestsPerSecond);
 
     public static async Task RunAsync(
-        GatewayUnderTest bench, Dictionary<string, string> versus, JsonObject request, string alias, int rounds)
+        GatewayUnderTest bench, Dictionary<string, string> versus, string? versusBuild, JsonObject request, string alias, int rounds)
     {
         using var a = bench.StartApi();
-        using var b = bench.StartApi(versus);
+        using var b = bench.StartApi(versus, versusBuild);
         var apis = new[] { (Name: "A", Api: a), (Name: "B", Api: b) };
         var scripts = new Dictionary<ServiceProcess, (string Chat, string Hits)>();
         foreach (var (_, api) in apis)
@@ -67,7 +67,8 @@ internal static class Comparison
         }
 
         Console.WriteLine();
-        Console.WriteLine($"A: the Api as configured; B: the same with {string.Join(", ", versus.Select(pair => $"{pair.Key}={pair.Value}"))}.");
+        var differences = versus.Select(pair => $"{pair.Key}={pair.Value}").Concat(versusBuild is null ? [] : [$"the build in {versusBuild}"]);
+        Console.WriteLine($"A: the Api as configured and built here; B: the same with {string.Join(", ", differences)}.");
         Console.WriteLine($"{rounds} rounds of {Run.TotalSeconds:F0} s runs, alternating A-B and B-A; medians, then each round's figure.");
         Console.WriteLine("| load | figure | A | B | B / A | A by round | B by round |");
         Console.WriteLine("|---|---|---|---|---|---|---|");

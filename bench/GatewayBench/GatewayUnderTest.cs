@@ -18,7 +18,8 @@ internal sealed class GatewayUnderTest(LocalInfrastructure infrastructure, Dicti
     public DateTime StartedAt { get; private set; }
 
     /// <param name="extra">Settings over the run's own, for the configuration compared against (<c>--versus</c>).</param>
-    public ServiceProcess StartApi(IReadOnlyDictionary<string, string>? extra = null)
+    /// <param name="buildDirectory">Another build of the Api to start instead of this checkout's (<c>--versus-build</c>).</param>
+    public ServiceProcess StartApi(IReadOnlyDictionary<string, string>? extra = null, string? buildDirectory = null)
     {
         var settings = new Dictionary<string, string>
         {
@@ -45,7 +46,7 @@ internal sealed class GatewayUnderTest(LocalInfrastructure infrastructure, Dicti
         }
 
         StartedAt = DateTime.UtcNow;
-        return ServiceProcess.Start("Api", infrastructure, settings, "Release", pinToCores: "1");
+        return ServiceProcess.Start("Api", infrastructure, settings, "Release", pinToCores: "1", buildDirectory: buildDirectory);
     }
 
     public Uri ChatUrl(ServiceProcess api) => new(api.BaseAddress, "/v1/chat/completions");

@@ -43,10 +43,12 @@ if (upstreams is "both" or "fake")
 }
 
 var versus = EnvArguments.Read(name: "--versus");
-if (versus.Count > 0)
+var versusBuild = Option("--versus-build", null) is { } directory ? Path.GetFullPath(directory) : null;
+if (versus.Count > 0 || versusBuild is not null)
 {
-    // --versus NAME=VALUE: the Api as configured against the same with these settings, loaded in turns.
-    await Comparison.RunAsync(bench, versus, sharedRequest, modes[0].Alias, Argument("--rounds", 6));
+    // --versus NAME=VALUE: the Api as configured against the same with these settings, loaded in turns;
+    // --versus-build DIR: against another build of it (a copy of Api/bin/Release/net10.0 made at another commit).
+    await Comparison.RunAsync(bench, versus, versusBuild, sharedRequest, modes[0].Alias, Argument("--rounds", 6));
     return;
 }
 

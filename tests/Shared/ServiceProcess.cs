@@ -44,12 +44,14 @@ public sealed class ServiceProcess : IDisposable
     /// <param name="settings">Configuration keys (with ':') passed as environment variables.</param>
     /// <param name="pinToCores">A taskset CPU list (e.g. "1") to pin the process to, for benchmarks.</param>
     /// <param name="niceness">A nice value to run the process at (every thread inherits it), for benchmarks.</param>
+    /// <param name="buildDirectory">Where the service's build is, if not this checkout's own (a benchmark comparing two builds).</param>
     public static ServiceProcess Start(
         string project, LocalInfrastructure infrastructure, IDictionary<string, string> settings, string? configuration = null,
-        string? pinToCores = null, int? niceness = null)
+        string? pinToCores = null, int? niceness = null, string? buildDirectory = null)
     {
         configuration ??= AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(RepositoryRoot(), project, "bin", configuration, "net10.0", $"AspireLlm.{project}.dll");
+        buildDirectory ??= Path.Combine(RepositoryRoot(), project, "bin", configuration, "net10.0");
+        var dll = Path.Combine(buildDirectory, $"AspireLlm.{project}.dll");
         var url = $"http://127.0.0.1:{ServerProcess.FreePort()}";
         // taskset and nice exec dotnet in place, so the process id stays the service's own.
         string[] command = [
