@@ -92,7 +92,7 @@ public sealed class ModelCallContext
             return last.Tokens;
         }
 
-        var tokens = counter.CountRequest(messages, options, encoding, limit);
+        var tokens = counter.CountRequest(messages, options, encoding, limit, scope: Tenant);
         _counted = (messages, options, encoding, limit, tokens);
         return tokens;
     }

@@ -21,6 +21,9 @@ public sealed class TokenCounter
 
     public static TokenCounter Shared { get; } = new();
 
+    /// <summary>Counts of texts callers send on every turn (see <see cref="RepeatedTextCounts"/>).</summary>
+    internal RepeatedTextCounts RepeatedTexts { get; } = new();
+
     /// <summary>The encoding for <paramref name="model"/>'s family.</summary>
     public TokenEncoding EncodingFor(string provider, string model)
     {
@@ -66,17 +69,20 @@ public sealed class TokenCounter
     /// Prompt tokens of a whole request as the provider will count them, give or take a few: the
     /// messages, and what the options add to the prompt (instructions, tool definitions, a JSON schema).
     /// With a <paramref name="limit"/>, counting stops once the count passes it (see <see cref="CountText"/>).
+    /// With a <paramref name="scope"/> (the caller's tenant), the counts of long texts are remembered for
+    /// that scope's later requests: the system prompt, tools and conversation so far come on every turn.
     /// </summary>
-    public int CountRequest(IEnumerable<ChatMessage> messages, ChatOptions? options, TokenEncoding encoding, int limit = int.MaxValue)
+    public int CountRequest(
+        IEnumerable<ChatMessage> messages, ChatOptions? options, TokenEncoding encoding, int limit = int.MaxValue, string? scope = null)
     {
-        var total = CountPrompt(messages, encoding, limit);
+        var counting = new Counting(this, encoding, scope);
+        var total = CountPrompt(messages, counting, limit);
         if (options is null || total > limit)
         {
             return total;
         }
 
-        var tokenizer = Tokenizer(encoding);
-        total += options.Instructions is { } instructions ? Count(tokenizer, instructions, Remaining(limit, total)) : 0;
+        total += options.Instructions is { } instructions ? counting.Count(instructions, Remaining(limit, total)) : 0;
         foreach (var tool in options.Tools ?? [])
         {
             if (total > limit)
@@ -84,22 +90,24 @@ public sealed class TokenCounter
                 return total;
             }
 
-            total += Count(tokenizer, tool.Name) + Count(tokenizer, tool.Description ?? "", Remaining(limit, total))
-                + (tool is AIFunctionDeclaration function ? Count(tokenizer, function.JsonSchema.GetRawText(), Remaining(limit, total)) : 0);
+            total += counting.Count(tool.Name) + counting.Count(tool.Description ?? "", Remaining(limit, total))
+                + (tool is AIFunctionDeclaration function ? counting.Count(function.JsonSchema.GetRawText(), Remaining(limit, total)) : 0);
         }
 
         if (options.ResponseFormat is ChatResponseFormatJson { Schema: { } schema } && total <= limit)
         {
-            total += Count(tokenizer, schema.GetRawText(), Remaining(limit, total));
+            total += counting.Count(schema.GetRawText(), Remaining(limit, total));
         }
 
         return total;
     }
 
     /// <summary>Prompt tokens of <paramref name="messages"/> as the provider will count them, give or take a few; see <see cref="CountRequest"/> for <paramref name="limit"/>.</summary>
-    public int CountPrompt(IEnumerable<ChatMessage> messages, TokenEncoding encoding, int limit = int.MaxValue)
+    public int CountPrompt(IEnumerable<ChatMessage> messages, TokenEncoding encoding, int limit = int.MaxValue) =>
+        CountPrompt(messages, new Counting(this, encoding, scope: null), limit);
+
+    private static int CountPrompt(IEnumerable<ChatMessage> messages, Counting counting, int limit)
     {
-        var tokenizer = Tokenizer(encoding);
         var total = ReplyPriming;
         foreach (var message in messages)
         {
@@ -111,7 +119,7 @@ public sealed class TokenCounter
             total += TokensPerMessage;
             if (message.AuthorName is { Length: > 0 } name)
             {
-                total += TokensPerName + Count(tokenizer, name, Remaining(limit, total));
+                total += TokensPerName + counting.Count(name, Remaining(limit, total));
             }
 
             foreach (var content in message.Contents)
@@ -123,9 +131,9 @@ public sealed class TokenCounter
 
                 total += content switch
                 {
-                    TextContent text => Count(tokenizer, text.Text, Remaining(limit, total)),
-                    FunctionCallContent call => Count(tokenizer, call.Name) + CountArguments(tokenizer, call.Arguments, Remaining(limit, total)),
-                    FunctionResultContent result => Count(tokenizer, result.Result?.ToString() ?? "", Remaining(limit, total)),
+                    TextContent text => counting.Count(text.Text, Remaining(limit, total)),
+                    FunctionCallContent call => counting.Count(call.Name) + CountArguments(counting, call.Arguments, Remaining(limit, total)),
+                    FunctionResultContent result => counting.Count(result.Result?.ToString() ?? "", Remaining(limit, total)),
                     DataContent data when data.HasTopLevelMediaType("image") => TokensPerImage,
                     UriContent uri when uri.HasTopLevelMediaType("image") => TokensPerImage,
                     _ => 0,
@@ -136,7 +144,7 @@ public sealed class TokenCounter
         return total;
     }
 
-    private static int CountArguments(Tokenizer tokenizer, IDictionary<string, object?>? arguments, int limit)
+    private static int CountArguments(Counting counting, IDictionary<string, object?>? arguments, int limit)
     {
         var total = 0;
         if (arguments is null)
@@ -151,7 +159,7 @@ public sealed class TokenCounter
                 return total;
             }
 
-            total += Count(tokenizer, name) + Count(tokenizer, value?.ToString() ?? "", Remaining(limit, total));
+            total += counting.Count(name) + counting.Count(value?.ToString() ?? "", Remaining(limit, total));
         }
 
         return total;
@@ -220,6 +228,46 @@ public sealed class TokenCounter
     }
 
     private Tokenizer Tokenizer(TokenEncoding encoding) => encoding == TokenEncoding.Cl100k ? _cl100k.Value : _o200k.Value;
+
+    /// <summary>One request's counting: its encoding's tokenizer and, with a scope, the counts its caller's texts had before.</summary>
+    private readonly struct Counting
+    {
+        private readonly Tokenizer _tokenizer;
+        private readonly RepeatedTextCounts? _known;
+        private readonly long _seed;
+
+        public Counting(TokenCounter owner, TokenEncoding encoding, string? scope)
+        {
+            _tokenizer = owner.Tokenizer(encoding);
+            if (scope is not null)
+            {
+                (_known, _seed) = (owner.RepeatedTexts, RepeatedTextCounts.SeedFor(scope, encoding));
+            }
+        }
+
+        public int Count(string text, int limit = int.MaxValue)
+        {
+            if (_known is null || text.Length < RepeatedTextCounts.MinimumLength)
+            {
+                return TokenCounter.Count(_tokenizer, text, limit);
+            }
+
+            var key = RepeatedTextCounts.KeyOf(_seed, text);
+            if (_known.TryGet(key, out var tokens))
+            {
+                return tokens;
+            }
+
+            tokens = TokenCounter.Count(_tokenizer, text, limit);
+            if (tokens <= limit)
+            {
+                // Past the limit, counting may have stopped early: that is not the text's count.
+                _known.Add(key, tokens);
+            }
+
+            return tokens;
+        }
+    }
 }
 
 public enum TokenEncoding

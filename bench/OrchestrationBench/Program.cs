@@ -5,13 +5,19 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 
 // The pipeline's own cost per call, from one BenchmarkDotNet run: each figure is a difference of
-// means measured in the same run, so machine speed cancels out. Usage: bench/run-orchestration-bench.sh [--quick] [--rollup | --provider]
+// means measured in the same run, so machine speed cancels out. Usage: bench/run-orchestration-bench.sh [--quick] [--rollup | --provider | --tokens]
 var quick = args.Contains("--quick");
 var job = quick ? Job.ShortRun : Job.Default.WithWarmupCount(5).WithIterationCount(15);
 var config = DefaultConfig.Instance.AddJob(job.WithId(quick ? "quick" : "standard")).WithOptions(ConfigOptions.DisableOptimizationsValidator);
 if (args.Contains("--rollup"))
 {
     RollupReport.Print(BenchmarkRunner.Run<RollupBenchmarks>(config));
+    return;
+}
+
+if (args.Contains("--tokens"))
+{
+    TokenCountingReport.Print(BenchmarkRunner.Run<TokenCountingBenchmarks>(config));
     return;
 }
 
