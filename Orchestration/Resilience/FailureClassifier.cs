@@ -27,7 +27,7 @@ public static class FailureClassifier
                     return ByStatus(http.Status);
                 case ClientResultException { Status: > 0 } result:
                     return ByStatus((HttpStatusCode)result.Status);
-                case Exception other when AnthropicStatusOf(other) is { } anthropicStatus:
+                case Exception other when IsAnthropics(other) && AnthropicStatusOf(other) is { } anthropicStatus:
                     return ByStatus(anthropicStatus);
                 case HttpRequestException { StatusCode: { } status }:
                     return ByStatus(status);
@@ -40,8 +40,11 @@ public static class FailureClassifier
         return FailureKind.Other;
     }
 
-    // A method of its own, never inlined: only a failure that gets this far loads the Anthropic SDK, so a
-    // process with no Anthropic deployment never does (about 5 MiB).
+    // Looked at by name first, then in a method of its own that is never inlined: only an Anthropic
+    // failure loads the Anthropic SDK, so a process with no Anthropic deployment never does (about 5 MiB).
+    private static bool IsAnthropics(Exception exception) =>
+        exception.GetType().Namespace?.StartsWith("Anthropic", StringComparison.Ordinal) == true;
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static HttpStatusCode? AnthropicStatusOf(Exception exception) =>
         exception is AnthropicApiException anthropic ? anthropic.StatusCode : null;

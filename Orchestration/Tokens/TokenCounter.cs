@@ -233,16 +233,13 @@ public sealed class TokenCounter
     private readonly struct Counting
     {
         private readonly Tokenizer _tokenizer;
-        private readonly RepeatedTextCounts? _known;
-        private readonly long _seed;
+        private readonly TokenEncoding _encoding;
+        private readonly RepeatedTextCounts.ScopeCounts? _known;
 
         public Counting(TokenCounter owner, TokenEncoding encoding, string? scope)
         {
-            _tokenizer = owner.Tokenizer(encoding);
-            if (scope is not null)
-            {
-                (_known, _seed) = (owner.RepeatedTexts, RepeatedTextCounts.SeedFor(scope, encoding));
-            }
+            (_tokenizer, _encoding) = (owner.Tokenizer(encoding), encoding);
+            _known = scope is null ? null : owner.RepeatedTexts.For(scope);
         }
 
         public int Count(string text, int limit = int.MaxValue)
@@ -252,10 +249,12 @@ public sealed class TokenCounter
                 return TokenCounter.Count(_tokenizer, text, limit);
             }
 
-            var key = RepeatedTextCounts.KeyOf(_seed, text);
+            var key = RepeatedTextCounts.KeyOf(_encoding, text);
             if (_known.TryGet(key, out var tokens))
             {
-                return tokens;
+                // Past the limit, say only that (as counting afresh would stop there): the whole count of a
+                // huge text would make admission refuse it as too large rather than over the context window.
+                return tokens > limit ? limit + 1 : tokens;
             }
 
             tokens = TokenCounter.Count(_tokenizer, text, limit);

@@ -53,8 +53,7 @@ public sealed class RepeatedTextCountsTests
         var honestCl100k = Counter.CountRequest(messages, null, TokenEncoding.Cl100k);
 
         // A planted count shows where lookups go: only the planting tenant's o200k counts can find it.
-        var planted = RepeatedTextCounts.KeyOf(RepeatedTextCounts.SeedFor(tenant, TokenEncoding.O200k), SystemPrompt);
-        Counter.RepeatedTexts.Add(planted, 100_000);
+        Counter.RepeatedTexts.For(tenant).Add(RepeatedTextCounts.KeyOf(TokenEncoding.O200k, SystemPrompt), 100_000);
 
         Assert.Equal(honest - Counter.CountText(SystemPrompt, TokenEncoding.O200k) + 100_000,
             Counter.CountRequest(messages, null, TokenEncoding.O200k, scope: tenant));
@@ -78,31 +77,59 @@ public sealed class RepeatedTextCountsTests
     }
 
     [Fact]
+    public void A_remembered_count_past_the_limit_says_only_that_it_is_past()
+    {
+        var tenant = NewTenant();
+        Counter.RepeatedTexts.For(tenant).Add(RepeatedTextCounts.KeyOf(TokenEncoding.O200k, SystemPrompt), 100_000);
+
+        // As counting afresh would stop just past the window, so that the call is refused for its context
+        // window rather than by admission as too large.
+        Assert.Equal(5_001, Counter.CountRequest([new(ChatRole.System, SystemPrompt)], null, TokenEncoding.O200k, limit: 5_000, scope: tenant));
+    }
+
+    [Fact]
     public void Short_texts_are_not_kept()
     {
         var tenant = NewTenant();
         var shortText = new string('x', RepeatedTextCounts.MinimumLength - 1);
-        var planted = RepeatedTextCounts.KeyOf(RepeatedTextCounts.SeedFor(tenant, TokenEncoding.O200k), shortText);
-        Counter.RepeatedTexts.Add(planted, 100_000);
+        Counter.RepeatedTexts.For(tenant).Add(RepeatedTextCounts.KeyOf(TokenEncoding.O200k, shortText), 100_000);
 
         List<ChatMessage> messages = [new(ChatRole.User, shortText)];
         Assert.Equal(Counter.CountRequest(messages, null, TokenEncoding.O200k), Counter.CountRequest(messages, null, TokenEncoding.O200k, scope: tenant));
     }
 
     [Fact]
-    public void The_counts_start_over_when_full()
+    public void A_tenant_that_fills_its_counts_starts_over_alone()
     {
         var counts = new RepeatedTextCounts();
-        for (var i = 0; i < RepeatedTextCounts.Capacity; i++)
+        var (flooding, quiet) = (counts.For("flooding"), counts.For("quiet"));
+        quiet.Add(42, 7);
+        for (var i = 0; i < RepeatedTextCounts.CapacityPerScope; i++)
         {
-            counts.Add((UInt128)i, i);
+            flooding.Add((UInt128)i, i);
         }
 
-        Assert.Equal(RepeatedTextCounts.Capacity, counts.Count);
-        counts.Add(UInt128.MaxValue, 7);
+        Assert.Equal(RepeatedTextCounts.CapacityPerScope, counts.CountOf("flooding"));
+        flooding.Add(UInt128.MaxValue, 1);
 
-        Assert.Equal(1, counts.Count);
-        Assert.True(counts.TryGet(UInt128.MaxValue, out var kept) && kept == 7);
-        Assert.False(counts.TryGet(0, out _));
+        Assert.Equal(1, counts.CountOf("flooding"));
+        Assert.False(flooding.TryGet(0, out _));
+        Assert.True(quiet.TryGet(42, out var kept) && kept == 7);
+    }
+
+    [Fact]
+    public void Past_the_most_scopes_all_start_over()
+    {
+        var counts = new RepeatedTextCounts();
+        counts.For("first").Add(1, 1);
+        for (var i = 1; i < RepeatedTextCounts.MaxScopes; i++)
+        {
+            counts.For($"scope-{i}");
+        }
+
+        Assert.Equal(1, counts.CountOf("first"));
+        counts.For("one too many");
+
+        Assert.Equal(0, counts.CountOf("first"));
     }
 }
