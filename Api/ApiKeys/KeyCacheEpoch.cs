@@ -63,9 +63,11 @@ public sealed partial class KeyCacheEpoch(IConnectionMultiplexer redis, ILogger<
             {
                 return;
             }
-            catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+            catch (Exception) when (!stoppingToken.IsCancellationRequested)
             {
-                // Without Redis no change can be announced either; entries still expire on their own.
+                // Redis refused, timed out, or dropped the connection with the read in flight (the client
+                // then ends it as cancelled): this loop must outlive that, or the replica stops. Without Redis
+                // no change can be announced either; entries still expire on their own.
                 await Task.Delay(PollInterval, timeProvider, CancellationToken.None);
             }
         }

@@ -37,7 +37,7 @@ internal sealed partial class StreamWatchdog(
                     await streams.RenewLeasesAsync();
                 }
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 LogCheckFailed(logger, exception);
             }

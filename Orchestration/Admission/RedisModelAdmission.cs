@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading.RateLimiting;
+using AspireLlm.Orchestration.Storage;
 using AspireLlm.Orchestration.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -225,7 +226,7 @@ public sealed partial class RedisModelAdmission(
 
         try
         {
-            redis.GetDatabase().ScriptEvaluate(AdmissionScripts.Settle, keys, values, CommandFlags.FireAndForget);
+            RedisFireAndForget.Send(redis.GetDatabase().ScriptEvaluateAsync(AdmissionScripts.Settle, keys, values, CommandFlags.FireAndForget));
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using AspireLlm.Orchestration.Encryption;
+using AspireLlm.Orchestration.Storage;
 using AspireLlm.Orchestration.Telemetry;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -50,7 +51,8 @@ public sealed class RedisAnswerCacheStore(IConnectionMultiplexer redis, ContentC
     {
         try
         {
-            redis.GetDatabase().StringSet(key, cipher.Seal(value, SealContext.ForRedisKey(key)), timeToLive, flags: CommandFlags.FireAndForget);
+            RedisFireAndForget.Send(redis.GetDatabase().StringSetAsync(
+                key, cipher.Seal(value, SealContext.ForRedisKey(key)), timeToLive, flags: CommandFlags.FireAndForget));
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException or ObjectDisposedException)
         {

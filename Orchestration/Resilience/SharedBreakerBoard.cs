@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AspireLlm.Orchestration.Storage;
 using AspireLlm.Orchestration.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -107,13 +108,14 @@ public sealed class SharedBreakerBoard(IConnectionMultiplexer? redis, Orchestrat
             var key = KeyPrefix + transition.Deployment;
             if (transition.To == BreakerState.Open)
             {
-                database.StringSet(key, _replica, transition.OpenFor, flags: CommandFlags.FireAndForget);
-                database.Publish(Channel, $"open|{(long)transition.OpenFor.TotalMilliseconds}|{_replica}|{transition.Deployment}", CommandFlags.FireAndForget);
+                RedisFireAndForget.Send(database.StringSetAsync(key, _replica, transition.OpenFor, flags: CommandFlags.FireAndForget));
+                RedisFireAndForget.Send(database.PublishAsync(
+                    Channel, $"open|{(long)transition.OpenFor.TotalMilliseconds}|{_replica}|{transition.Deployment}", CommandFlags.FireAndForget));
             }
             else if (transition.To == BreakerState.Closed)
             {
-                database.KeyDelete(key, CommandFlags.FireAndForget);
-                database.Publish(Channel, $"close|0|{_replica}|{transition.Deployment}", CommandFlags.FireAndForget);
+                RedisFireAndForget.Send(database.KeyDeleteAsync(key, CommandFlags.FireAndForget));
+                RedisFireAndForget.Send(database.PublishAsync(Channel, $"close|0|{_replica}|{transition.Deployment}", CommandFlags.FireAndForget));
             }
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
@@ -158,8 +160,10 @@ public sealed class SharedBreakerBoard(IConnectionMultiplexer? redis, Orchestrat
 
             _redisDown = false;
         }
-        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException or OperationCanceledException)
         {
+            // Cancelled can only be the client's doing here (nothing else cancels a poll): it ends the
+            // commands in flight that way when it drops a dead connection.
             Unavailable(exception);
         }
     }

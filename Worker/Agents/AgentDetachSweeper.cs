@@ -32,7 +32,7 @@ internal sealed partial class AgentDetachSweeper(
                     await CancelAsync(jobId, stoppingToken);
                 }
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 LogSweepFailed(logger, exception);
             }

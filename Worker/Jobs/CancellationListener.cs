@@ -35,7 +35,7 @@ internal sealed partial class CancellationListener(
                     running.Cancel(id);
                 }
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 LogPollFailed(logger, exception);
             }

@@ -37,7 +37,7 @@ internal sealed partial class JobDispatcher(
                     await connection.WaitAsync(sweep, stoppingToken);
                 }
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 // Postgres went away: back off, then listen again (and sweep what arrived meanwhile).
                 LogDispatchFailed(logger, exception);

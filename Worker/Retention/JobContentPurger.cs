@@ -31,7 +31,7 @@ internal sealed partial class JobContentPurger(
             {
                 await PurgeDueAsync(stoppingToken);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 LogPurgeFailed(logger, exception);
             }
